@@ -1,0 +1,327 @@
+"""Per-layer activations of a CEBRA encoder, aligned to the input time points.
+
+Alignment rule (conv models, see METHODS.md). With offset ``(left, right)`` the
+encoder sees ``R = left + right - 1`` extra samples: the input is padded by
+replicating edge samples (``left`` before, ``right - 1`` after), exactly as
+``CEBRA.transform`` does, and run once through ``net``. A layer whose cumulative
+time reduction is ``r`` (valid convolutions shorten the sequence) has length
+``T + R - r``; dropping ``cl = (R - r) // 2`` samples at the start and
+``R - r - cl`` at the end leaves one row per input time point, row ``t`` being
+the layer's response centred on input time ``t``. The last layer then equals
+``transform()``.
+
+Because every conv layer is a valid convolution, a window of input rows
+``[start - left, stop + right - 1)`` determines the output rows
+``[start, stop)`` exactly, so long recordings are processed in chunks that carry
+``R`` samples of context and give the same result as a single pass, without ever
+building the whole padded tensor. MLP models (``offset1-model*``) see one time
+bin at a time (``R = 0``) and are chunked trivially.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import xarray as xr
+
+from cebra_lens_core.data.types import DataError, LabelInfo, validate_label, validate_neural
+from cebra_lens_core.models import get_encoder
+from cebra_lens_core.models.errors import ArchitectureError
+from cebra_lens_core.models.layers import LayerInfo, list_layers, shared_module_positions
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CHUNK_SIZE = 50_000
+
+
+def layer_variable(index: int) -> str:
+    """Name of the data variable of captured layer ``index`` in an activation store (``layer_00`` ...)."""
+    return f"layer_{index:02d}"
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How to run one encoder: its layers, padding and whether it is convolutional."""
+
+    encoder: torch.nn.Module
+    layers: list[LayerInfo]
+    left: int
+    context: int  # R: extra input samples needed per output sample
+    convolutional: bool
+
+
+def _make_plan(model, session_id: int | None) -> _Plan:
+    import cebra.models
+
+    encoder = get_encoder(model, session_id)
+    layers = list_layers(encoder)
+    offset = encoder.get_offset()
+    convolutional = isinstance(encoder, cebra.models.ConvolutionalModelMixin)
+    if convolutional and len(offset) >= 2:
+        left, context = int(offset.left), int(offset.left + offset.right - 1)
+    else:
+        left, context = 0, 0
+    shared = shared_module_positions(encoder)
+    if shared:
+        log.warning(
+            "%s reuses the same module object at net positions %s; each call is captured "
+            "as its own layer",
+            type(encoder).__name__,
+            shared,
+        )
+    return _Plan(encoder, layers, left, context, convolutional)
+
+
+def _input_window(neural: np.ndarray, start: int, stop: int, plan: _Plan) -> torch.Tensor:
+    """Encoder input for output rows ``[start, stop)``; edge rows are replicated (clip indices)."""
+    idx = np.clip(np.arange(start - plan.left, stop - plan.left + plan.context), 0, len(neural) - 1)
+    window = torch.from_numpy(np.ascontiguousarray(neural[idx], dtype=np.float32))
+    if plan.convolutional:
+        return window.T.unsqueeze(0)  # (1, neurons, time)
+    return window
+
+
+def _run_net(plan: _Plan, x: torch.Tensor) -> list[torch.Tensor]:
+    """Walk ``encoder.net`` position by position and collect the captured outputs."""
+    wanted = {layer.position: layer.index for layer in plan.layers if layer.position is not None}
+    outputs: list[torch.Tensor | None] = [None] * len(plan.layers)
+    for position, module in enumerate(plan.encoder.net):
+        x = module(x)
+        if position in wanted:
+            outputs[wanted[position]] = x
+    if plan.layers[-1].kind == "clip":
+        outputs[-1] = plan.encoder.clamp(x)
+    return outputs  # type: ignore[return-value]
+
+
+def _to_time_major(t: torch.Tensor, convolutional: bool) -> np.ndarray:
+    if convolutional:
+        t = t.squeeze(0).T if t.dim() == 3 else t
+    return t.detach().cpu().numpy().astype(np.float32, copy=False)
+
+
+def _crop(arr: np.ndarray, n_rows: int, context: int) -> np.ndarray:
+    """Drop ``cl = (R - r)//2`` leading and ``R - r - cl`` trailing rows (METHODS alignment rule)."""
+    reduction = context + n_rows - arr.shape[0]
+    excess = context - reduction
+    if excess < 0 or reduction < 0:
+        raise ArchitectureError(
+            f"layer output has {arr.shape[0]} rows for {n_rows} time points with "
+            f"{context} samples of context; cannot align it to input time"
+        )
+    cl = excess // 2
+    return arr[cl : cl + n_rows]
+
+
+def _check_forward_matches(plan: _Plan, neural: np.ndarray) -> None:
+    """Verify on a short window that walking ``net`` reproduces ``encoder(x)`` exactly."""
+    stop = min(len(neural), 64)
+    x = _input_window(neural, 0, stop, plan)
+    with torch.no_grad():
+        ours = _run_net(plan, x)[-1]
+        reference = plan.encoder(x)
+    ours_np = _to_time_major(ours, plan.convolutional)
+    ref_np = _to_time_major(reference, plan.convolutional)
+    if ours_np.shape != ref_np.shape or not np.allclose(
+        ours_np, ref_np, atol=1e-5, rtol=1e-5, equal_nan=True
+    ):
+        raise ArchitectureError(
+            f"{type(plan.encoder).__name__}.forward() does more than run `net`; its per-layer "
+            "activations cannot be captured faithfully"
+        )
+
+
+def check_model_input(model, neural: np.ndarray, session_id: int | None = None) -> np.ndarray:
+    """Validate ``neural`` for ``model`` (2-D, finite, right number of neurons); return it as float32.
+
+    Raises:
+        DataError: shape, NaN/inf, or neuron count different from what the model was trained on.
+        ValueError: ``session_id`` invalid for the model.
+    """
+    neural = validate_neural(neural, where="neural data")
+    encoder = get_encoder(model, session_id)
+    expected = getattr(encoder, "num_input", None)
+    if expected is not None and neural.shape[1] != expected:
+        where = "" if session_id is None else f" (session {session_id})"
+        raise DataError(
+            f"the model{where} was trained on {expected} neurons but the neural data has "
+            f"{neural.shape[1]} columns (shape {neural.shape})"
+        )
+    return np.asarray(neural, dtype=np.float32)
+
+
+def iter_activation_chunks(
+    model,
+    neural: np.ndarray,
+    session_id: int | None = None,
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[tuple[int, int, list[np.ndarray]]]:
+    """Yield ``(start, stop, [layer arrays])`` over consecutive chunks of input time.
+
+    Each array is ``(stop - start, units)`` float32, aligned per the module rule.
+    Concatenating all chunks equals a single pass over the whole recording.
+    """
+    if int(chunk_size) < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    neural = check_model_input(model, neural, session_id)
+    plan = _make_plan(model, session_id)
+    plan.encoder.eval()
+    _check_forward_matches(plan, neural)
+    n = len(neural)
+    with torch.no_grad():
+        for start in range(0, n, int(chunk_size)):
+            stop = min(n, start + int(chunk_size))
+            outputs = _run_net(plan, _input_window(neural, start, stop, plan))
+            arrays = [
+                _crop(_to_time_major(o, plan.convolutional), stop - start, plan.context)
+                for o in outputs
+            ]
+            if progress is not None:
+                progress(stop, n)
+            yield start, stop, arrays
+
+
+def layer_table(model, session_id: int | None = None) -> list[LayerInfo]:
+    """The captured layers of ``model`` (its session's encoder), in forward order."""
+    return list_layers(get_encoder(model, session_id))
+
+
+def _label_coords(
+    labels: Mapping[str, np.ndarray] | None,
+    label_info: Mapping[str, LabelInfo] | None,
+    train: np.ndarray | None,
+    n: int,
+) -> dict[str, tuple]:
+    coords: dict[str, tuple] = {}
+    for name, values in (labels or {}).items():
+        info = (label_info or {}).get(name, LabelInfo("continuous"))
+        arr = validate_label(values, name, n, info.kind)
+        attrs = {"kind": info.kind, "unit": info.unit, "categories": list(info.categories)}
+        dtype = np.int64 if info.kind == "discrete" else np.float64
+        coords[f"label_{name}"] = ("time", arr.astype(dtype), attrs)
+    if train is not None:
+        train = np.asarray(train)
+        if train.dtype != bool or train.shape != (n,):
+            raise DataError(
+                f"train mask must be boolean with shape ({n},), got {train.dtype} {train.shape}"
+            )
+        coords["train"] = ("time", train)
+    return coords
+
+
+def _layer_attrs(layer: LayerInfo) -> dict:
+    return {
+        "layer_index": layer.index,
+        "layer_name": layer.name,
+        "module_path": layer.module_path,
+        "kind": layer.kind,
+    }
+
+
+def _chunk_dataset(
+    start: int, arrays: Sequence[np.ndarray], layers: Sequence[LayerInfo], coords: dict
+) -> xr.Dataset:
+    stop = start + arrays[0].shape[0]
+    data_vars = {
+        layer_variable(L.index): (
+            ("time", f"{layer_variable(L.index)}_unit"),
+            a,
+            _layer_attrs(L),
+        )
+        for L, a in zip(layers, arrays, strict=True)
+    }
+    chunk_coords = {"time": np.arange(start, stop, dtype=np.int64)}
+    for name, (dim, values, *rest) in coords.items():
+        chunk_coords[name] = (dim, values[start:stop], *rest)
+    return xr.Dataset(data_vars, coords=chunk_coords)
+
+
+def base_attrs(model, session_id: int | None, layers: Sequence[LayerInfo], extra: Mapping | None) -> dict:
+    """Provenance attributes of an activation store (model, versions, per-layer paths)."""
+    import cebra
+
+    import cebra_lens_core
+
+    encoder = get_encoder(model, session_id)
+    attrs = {
+        "architecture": str(model.model_architecture),
+        "solver": str(getattr(model, "solver_name_", "")),
+        "output_dimension": int(model.output_dimension),
+        "session_id": -1 if session_id is None else int(session_id),
+        "n_neurons": int(getattr(encoder, "num_input", -1)),
+        "offset_left": int(encoder.get_offset().left),
+        "offset_right": int(encoder.get_offset().right),
+        "layer_names": [L.name for L in layers],
+        "layer_module_paths": [L.module_path for L in layers],
+        "layer_kinds": [L.kind for L in layers],
+        "layer_widths": [int(L.width) for L in layers],
+        "cebra_version": cebra.__version__,
+        "torch_version": torch.__version__,
+        "cebra_lens_core_version": cebra_lens_core.__version__,
+    }
+    for key, value in (extra or {}).items():
+        attrs[key] = value
+    return attrs
+
+
+def extract_activations(
+    model,
+    neural: np.ndarray,
+    session_id: int | None = None,
+    *,
+    labels: Mapping[str, np.ndarray] | None = None,
+    label_info: Mapping[str, LabelInfo] | None = None,
+    train: np.ndarray | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    attrs: Mapping | None = None,
+) -> xr.Dataset:
+    """Activations of every captured layer of ``model`` on ``neural``, one row per input time point.
+
+    Args:
+        model: a fitted ``cebra.CEBRA`` (see :func:`cebra_lens_core.models.load_model`).
+        neural: ``(T, neurons)`` recording of the session.
+        session_id: encoder of a multi-session model (``None`` for single-session).
+        labels, label_info: optional labels stored as ``label_<name>`` coordinates.
+        train: optional boolean split mask stored as coordinate ``train``.
+        chunk_size: time points per forward pass (memory bound); results do not depend on it.
+        attrs: extra provenance attributes (model name, dataset, seed, config hash ...).
+
+    Returns:
+        ``xarray.Dataset`` with variables ``layer_00 ...`` of dims ``(time, layer_XX_unit)``,
+        float32, coordinate ``time`` = 0..T-1, label coordinates and attributes as in
+        the activation-store contract.
+    """
+    neural = check_model_input(model, neural, session_id)
+    coords = _label_coords(labels, label_info, train, len(neural))
+    layers = layer_table(model, session_id)
+    chunks = [
+        arrays
+        for _, _, arrays in iter_activation_chunks(model, neural, session_id, chunk_size=chunk_size)
+    ]
+    whole = [np.concatenate([c[i] for c in chunks], axis=0) for i in range(len(layers))]
+    ds = _chunk_dataset(0, whole, layers, coords)
+    ds.attrs.update(base_attrs(model, session_id, layers, attrs))
+    return ds
+
+
+class ProgressLog:
+    """Log extraction progress at most every ``every_s`` seconds (for long recordings)."""
+
+    def __init__(self, label: str, every_s: float = 10.0):
+        self.label, self.every_s, self._last, self._t0 = label, every_s, 0.0, time.monotonic()
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done == total or now - self._last >= self.every_s:
+            self._last = now
+            log.info(
+                "%s: %d / %d time points (%.0f%%, %.1f s)",
+                self.label, done, total, 100.0 * done / total, now - self._t0,
+            )

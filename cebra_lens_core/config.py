@@ -1,0 +1,262 @@
+"""Workflow configuration: schema validation with defaults, clear errors, model expansion.
+
+:func:`prepare_config` validates a config dict against the JSON schema
+(``workflow/schemas/config.schema.yaml``), fills in defaults, reports unknown
+keys with the closest valid key, checks cross references (datasets named by
+models, model pairs, duplicate names) and expands every model entry with
+``seeds: [...]`` into one model per seed (``<name>_seed<k>``, group ``<name>``).
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TRAINING_KEYS = (
+    "architecture",
+    "output_dimension",
+    "num_hidden_units",
+    "conditional",
+    "labels",
+    "temperature",
+    "temperature_mode",
+    "min_temperature",
+    "time_offsets",
+    "distance",
+    "max_iterations",
+    "batch_size",
+    "learning_rate",
+)
+
+#: label names each synthetic generator provides (checked before any training)
+SYNTHETIC_LABELS = {
+    "hippocampus": ("position", "direction"),
+    "visual": ("frame", "repeat"),
+    "lorenz": ("x", "y", "z"),
+    "circle": ("angle", "latent_x", "latent_y"),
+}
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names the key and what was expected."""
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One concrete model of the run (after seed expansion).
+
+    Attributes:
+        name: unique model name (file names, results table).
+        group: config entry it came from (models differing only by seed share it).
+        dataset: dataset name.
+        seed: training seed (``-1`` for models loaded from a file).
+        file: path of a user model file, or ``None`` if trained by the workflow.
+        training: training parameters (empty for loaded models).
+    """
+
+    name: str
+    group: str
+    dataset: str
+    seed: int
+    file: str | None
+    training: dict = field(default_factory=dict)
+
+    @property
+    def trained(self) -> bool:
+        return self.file is None
+
+
+def read_yaml(path: str | os.PathLike) -> dict:
+    """Read a YAML file into a dict (empty file -> ``{}``)."""
+    with open(path) as fh:
+        return yaml.safe_load(fh) or {}
+
+
+def _default_filling_validator(schema: dict):
+    """A draft-7 validator that also writes ``default`` values into the instance."""
+    import jsonschema
+
+    base = jsonschema.Draft7Validator
+    validate_properties = base.VALIDATORS["properties"]
+
+    def properties_with_defaults(validator, properties, instance, schema_):
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                sub = _resolve(validator, sub)
+                if "default" in sub and name not in instance:
+                    instance[name] = copy.deepcopy(sub["default"])
+        yield from validate_properties(validator, properties, instance, schema_)
+
+    def _resolve(validator, sub):
+        if isinstance(sub, dict) and "$ref" in sub and "default" not in sub:
+            return _lookup_ref(schema, sub["$ref"])  # local refs only (#/definitions/...)
+        return sub
+
+    extended = jsonschema.validators.extend(base, {"properties": properties_with_defaults})
+    return extended(schema)
+
+
+def _lookup_ref(schema: dict, ref: str) -> dict:
+    node: Any = schema
+    for part in ref.lstrip("#/").split("/"):
+        node = node[part]
+    return node
+
+
+def _describe_error(error, schema: dict) -> str:
+    """A readable message for one jsonschema error, with the closest valid key for typos."""
+    path = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+    if error.validator == "additionalProperties":
+        allowed = list(error.schema.get("properties", {}))
+        extras = [k for k in error.instance if k not in allowed] if isinstance(error.instance, dict) else []
+        parts = []
+        for key in extras:
+            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.5)
+            hint = f" — did you mean {close[0]!r}?" if close else ""
+            parts.append(f"unknown key {key!r} in {path}{hint} (valid keys: {', '.join(allowed)})")
+        if parts:
+            return "; ".join(parts)
+    if error.validator == "enum":
+        close = difflib.get_close_matches(str(error.instance), [str(v) for v in error.validator_value], n=1)
+        hint = f" — did you mean {close[0]!r}?" if close else ""
+        return f"{path}: {error.instance!r} is not one of {error.validator_value}{hint}"
+    return f"{path}: {error.message}"
+
+
+def validate_against_schema(config: Mapping, schema: dict) -> dict:
+    """Validate ``config`` and return a deep copy with defaults filled in.
+
+    Raises:
+        ConfigError: listing every problem (key path, value, expectation).
+    """
+    instance = copy.deepcopy(dict(config))
+    validator = _default_filling_validator(schema)
+    errors = sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        messages = sorted({_describe_error(e, schema) for e in errors})
+        raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(messages))
+    return instance
+
+
+def expand_models(config: Mapping) -> list[ModelEntry]:
+    """Expand config model entries into concrete :class:`ModelEntry` objects (one per seed)."""
+    defaults = dict(config.get("model_defaults", {}))
+    entries: list[ModelEntry] = []
+    for item in config["models"]:
+        name = item["name"]
+        if "file" in item:
+            training_keys = sorted(set(item) & set(TRAINING_KEYS + ("seeds", "seed")))
+            if training_keys:
+                raise ConfigError(
+                    f"model {name!r} is loaded from file {item['file']!r}; training keys "
+                    f"{training_keys} do not apply (remove them or remove `file`)"
+                )
+            entries.append(ModelEntry(name, name, item["dataset"], -1, str(item["file"])))
+            continue
+        if "seeds" in item and "seed" in item:
+            raise ConfigError(f"model {name!r}: give either `seed` or `seeds`, not both")
+        training = {k: item.get(k, defaults.get(k)) for k in TRAINING_KEYS}
+        if "seeds" in item:
+            for seed in item["seeds"]:
+                entries.append(ModelEntry(f"{name}_seed{seed}", name, item["dataset"], int(seed), None, training))
+        else:
+            entries.append(ModelEntry(name, name, item["dataset"], int(item.get("seed", 0)), None, training))
+    return entries
+
+
+def check_references(config: Mapping, models: list[ModelEntry]) -> None:
+    """Cross-reference checks the schema cannot express.
+
+    Raises:
+        ConfigError: duplicate model names, a model naming an unknown dataset, a
+            behaviour model without labels or with labels the dataset lacks, a
+            model pair naming an unknown model or models on different datasets.
+    """
+    names = [m.name for m in models]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"duplicate model names {duplicates}: every model (after seed expansion) needs a unique name")
+    datasets = config["datasets"]
+    for m in models:
+        if m.dataset not in datasets:
+            close = difflib.get_close_matches(m.dataset, list(datasets), n=1)
+            hint = f" — did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"model {m.name!r} uses unknown dataset {m.dataset!r}{hint} (defined: {list(datasets)})")
+        if not m.trained:
+            continue
+        cond, labels = m.training["conditional"], list(m.training["labels"] or [])
+        if cond != "time" and not labels:
+            raise ConfigError(f"model {m.name!r}: conditional {cond!r} needs `labels` (e.g. [position])")
+        if cond == "time" and labels:
+            raise ConfigError(f"model {m.name!r}: conditional 'time' uses no labels; remove `labels` {labels}")
+        known = available_labels(datasets[m.dataset])
+        unknown = [lab for lab in labels if known is not None and lab not in known]
+        if unknown:
+            raise ConfigError(f"model {m.name!r}: labels {unknown} are not in dataset {m.dataset!r} (available: {list(known)})")
+    pairs = config.get("cka", {}).get("pairs", "all")
+    if pairs != "all":
+        by_name = {m.name: m for m in models}
+        for a, b in pairs:
+            for x in (a, b):
+                if x not in by_name:
+                    close = difflib.get_close_matches(x, list(by_name), n=1)
+                    hint = f" — did you mean {close[0]!r}?" if close else ""
+                    raise ConfigError(f"cka.pairs names unknown model {x!r}{hint}")
+            if by_name[a].dataset != by_name[b].dataset:
+                raise ConfigError(
+                    f"cka.pairs [{a}, {b}]: the models are on different datasets "
+                    f"({by_name[a].dataset} vs {by_name[b].dataset}); CKA needs the same time points"
+                )
+
+
+def available_labels(dataset_spec: Mapping) -> tuple[str, ...] | None:
+    """Label names a dataset spec provides, or ``None`` when only the data can tell."""
+    source = dataset_spec["source"]
+    if source in SYNTHETIC_LABELS:
+        return SYNTHETIC_LABELS[source]
+    if source == "files":
+        sessions = dataset_spec.get("sessions") or []
+        return tuple(sessions[0].get("labels", {})) if sessions else ()
+    if source == "registry":
+        return tuple(dataset_spec.get("labels", {}))
+    return None
+
+
+def prepare_config(config: Mapping, schema_path: str | os.PathLike) -> dict:
+    """Validate, fill defaults, check references; return the effective config.
+
+    The result holds the validated config plus ``_models``: the list of expanded
+    :class:`ModelEntry` objects.
+    """
+    schema = read_yaml(schema_path)
+    effective = validate_against_schema(config, schema)
+    for name, spec in effective["datasets"].items():
+        if spec["source"] == "files" and not spec.get("sessions"):
+            raise ConfigError(f"dataset {name!r}: source 'files' needs `sessions` (neural file, key, labels)")
+        if spec["source"] == "registry" and not spec.get("name"):
+            raise ConfigError(f"dataset {name!r}: source 'registry' needs `name` (e.g. rat-hippocampus-single-achilles)")
+    models = expand_models(effective)
+    check_references(effective, models)
+    effective["_models"] = models
+    return effective
+
+
+def config_hash(*parts: Any) -> str:
+    """Short SHA-256 of the JSON form of ``parts`` (provenance of an output)."""
+    text = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def resolve_path(path: str, base: str | os.PathLike) -> str:
+    """``path`` if absolute, otherwise relative to ``base`` (the working directory of the run)."""
+    p = Path(path).expanduser()
+    return str(p if p.is_absolute() else Path(base) / p)

@@ -1,0 +1,175 @@
+"""Robust loading of saved CEBRA models.
+
+``cebra.CEBRA.load`` unpickles with ``weights_only=False`` (arbitrary code can
+run), rebuilds the model on the device it was saved on (a GPU checkpoint fails
+on a CPU-only machine), and trips over files written by older CEBRA releases
+that miss solver attributes. :func:`load_model` instead
+
+1. reads the checkpoint dict itself with ``torch.load(map_location="cpu",
+   weights_only=True)`` and CEBRA's allowlist of safe globals;
+2. refuses anything that needs full unpickling unless ``trust=True``;
+3. forces the device, fills attributes missing from old files, drops
+   constructor arguments the installed CEBRA no longer knows;
+4. only then rebuilds the estimator.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import pickle
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from cebra_lens_core.models.errors import ModelFileError
+
+#: solver state entries that old checkpoints may lack, with neutral defaults
+_SOLVER_DEFAULTS: dict[str, Any] = {
+    "loss": lambda: torch.tensor([]),
+    "decode": lambda: [],
+    "log": lambda: {},
+    "criterion": lambda: {},
+}
+
+
+def _safe_globals() -> list:
+    from cebra.integrations.sklearn.cebra import CEBRA_LOAD_SAFE_GLOBALS
+
+    return list(CEBRA_LOAD_SAFE_GLOBALS)
+
+
+def read_checkpoint(path: str | os.PathLike, *, trust: bool = False) -> dict:
+    """Read a CEBRA checkpoint file into its dict (``args``, ``state``, ``state_dict``).
+
+    Args:
+        path: a file written by ``cebra.CEBRA.save``.
+        trust: allow full unpickling (arbitrary code execution) when the restricted
+            ``weights_only`` loader refuses the file. Only for files you trust.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        ModelFileError: the file is truncated, not a torch file, not a CEBRA
+            checkpoint, or needs full unpickling while ``trust`` is False.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"model file {path} does not exist")
+    try:
+        with torch.serialization.safe_globals(_safe_globals()):
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        if not trust:
+            raise ModelFileError(
+                f"refused to load {path}: it contains Python objects outside CEBRA's allowlist "
+                "of safe types, and unpickling them could execute arbitrary code. If you trust "
+                "this file, set `trust_model_files: true` in the config (or pass trust=True). "
+                f"Detail: {str(err).splitlines()[0]}"
+            ) from None
+        checkpoint = _load_trusted(path)
+    except Exception as err:  # noqa: BLE001 - torch raises many types for non-checkpoint bytes
+        raise ModelFileError(
+            f"could not read model file {path}: it is truncated, corrupt or not a PyTorch "
+            f"checkpoint ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})"
+        ) from None
+    return _as_checkpoint_dict(checkpoint, path)
+
+
+def _load_trusted(path: Path) -> Any:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as err:  # noqa: BLE001 - any unpickling failure is a bad file here
+        raise ModelFileError(f"could not unpickle model file {path}: {err}") from None
+
+
+def _as_checkpoint_dict(checkpoint: Any, path: Path) -> dict:
+    import cebra
+
+    if isinstance(checkpoint, cebra.CEBRA):  # saved with the deprecated torch backend
+        checkpoint = checkpoint._get_state_dict()
+    if not isinstance(checkpoint, dict):
+        raise ModelFileError(
+            f"{path} is not a CEBRA checkpoint: expected the dict written by CEBRA.save, "
+            f"got {type(checkpoint).__name__}"
+        )
+    missing = [k for k in ("args", "state", "state_dict") if k not in checkpoint]
+    if missing:
+        raise ModelFileError(
+            f"{path} is not a CEBRA checkpoint: keys {missing} are missing "
+            f"(found {sorted(map(str, checkpoint))}); save models with cebra.CEBRA.save()"
+        )
+    return checkpoint
+
+
+def repair_checkpoint(checkpoint: dict, device: str = "cpu") -> dict:
+    """Return a copy of ``checkpoint`` that the installed CEBRA can rebuild on ``device``.
+
+    - sets ``args["device"]`` and ``state["device_"]`` to ``device``;
+    - drops constructor arguments unknown to the installed ``cebra.CEBRA``;
+    - fills ``n_features_in_`` / ``num_sessions_`` / solver ``n_features`` and
+      history entries that files from older CEBRA releases lack.
+    """
+    import cebra
+
+    args = dict(checkpoint["args"])
+    state = dict(checkpoint["state"])
+    solver_state = dict(checkpoint["state_dict"])
+
+    known = set(inspect.signature(cebra.CEBRA.__init__).parameters) - {"self"}
+    unknown = sorted(set(args) - known)
+    if unknown:
+        warnings.warn(
+            f"ignoring constructor arguments unknown to cebra {cebra.__version__}: {unknown}",
+            stacklevel=3,
+        )
+        for k in unknown:
+            args.pop(k)
+    args["device"] = device
+    state["device_"] = device
+
+    if "n_features_" not in state:
+        raise ModelFileError(
+            "checkpoint state has no 'n_features_' (number of input neurons); cannot rebuild"
+        )
+    state.setdefault("n_features_in_", state["n_features_"])
+    if "num_sessions_" not in state:
+        state["num_sessions_"] = (
+            len(state["n_features_"]) if isinstance(state["n_features_"], list) else None
+        )
+    state.setdefault("label_types_", None)
+    solver_state.setdefault("n_features", state["n_features_"])
+    for key, default in _SOLVER_DEFAULTS.items():
+        solver_state.setdefault(key, default())
+    return {**checkpoint, "args": args, "state": state, "state_dict": solver_state}
+
+
+def load_model(path: str | os.PathLike, device: str = "cpu", *, trust: bool = False):
+    """Load a fitted ``cebra.CEBRA`` model from ``path`` onto ``device``.
+
+    Works for files saved on a GPU machine (tensors are mapped to ``device``), for
+    files written by older CEBRA releases, and for multi-session models (each
+    session's encoder is ``model.model_[session_id]``).
+
+    Args:
+        path: checkpoint written by ``cebra.CEBRA.save``.
+        device: torch device to rebuild on (default ``"cpu"``).
+        trust: permit full unpickling for files the restricted loader refuses.
+
+    Raises:
+        FileNotFoundError, ModelFileError: see :func:`read_checkpoint`.
+    """
+    from cebra.integrations.sklearn.cebra import _load_cebra_with_sklearn_backend
+
+    checkpoint = repair_checkpoint(read_checkpoint(path, trust=trust), device=device)
+    try:
+        model = _load_cebra_with_sklearn_backend(checkpoint)
+    except (KeyError, RuntimeError, ValueError, TypeError) as err:
+        raise ModelFileError(
+            f"could not rebuild the CEBRA model stored in {path}: {type(err).__name__}: {err}"
+        ) from None
+    n_features = model.n_features_
+    model.solver_.n_features = list(n_features) if isinstance(n_features, list) else n_features
+    model.model_.eval()
+    return model

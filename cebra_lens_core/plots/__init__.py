@@ -1,0 +1,1 @@
+"""Figures. One module per figure family; every function returns a matplotlib Figure."""

@@ -1,0 +1,158 @@
+"""Activation stores: zarr v3 written through xarray, atomically.
+
+A store (``results/activations/{model}.zarr``) holds one data variable per
+captured layer (``layer_00`` ...), dims ``(time, layer_XX_unit)``, float32, the
+shared ``time`` coordinate, ``label_<name>`` coordinates and the boolean
+``train`` coordinate, and provenance attributes. It is written chunk by chunk
+(appending along time) into a hidden temporary sibling which is renamed into
+place only when complete, so an interrupted job leaves nothing that looks
+finished and memory stays bounded for long recordings.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from cebra_lens_core.atomic import atomic_path
+from cebra_lens_core.data.types import LabelInfo
+
+_LAYER_RE = re.compile(r"^layer_\d{2,}$")
+#: rows per zarr chunk along time
+ZARR_TIME_CHUNK = 8192
+
+
+def _zarr_kwargs() -> dict:
+    return {"zarr_format": 3, "consolidated": False}
+
+
+def write_activation_store(
+    path: str | os.PathLike,
+    model,
+    neural: np.ndarray,
+    session_id: int | None = None,
+    *,
+    labels: Mapping[str, np.ndarray] | None = None,
+    label_info: Mapping[str, LabelInfo] | None = None,
+    train: np.ndarray | None = None,
+    chunk_size: int = 50_000,
+    attrs: Mapping | None = None,
+) -> Path:
+    """Extract all layers of ``model`` on ``neural`` and stream them into a zarr store at ``path``.
+
+    Arguments as in :func:`cebra_lens_core.activations.extract_activations`. Peak
+    memory is about one chunk of activations, whatever the recording length.
+    Inputs are validated before anything is written.
+    """
+    # imported here so that readers of stores (metric jobs) do not pay for torch
+    from cebra_lens_core.activations import (
+        ProgressLog,
+        _chunk_dataset,
+        _label_coords,
+        base_attrs,
+        check_model_input,
+        iter_activation_chunks,
+        layer_table,
+    )
+
+    neural = check_model_input(model, neural, session_id)
+    coords = _label_coords(labels, label_info, train, len(neural))
+    layers = layer_table(model, session_id)
+    # align extraction chunks to zarr chunks so appends never rewrite partial chunks
+    chunk_size = max(ZARR_TIME_CHUNK, (int(chunk_size) // ZARR_TIME_CHUNK) * ZARR_TIME_CHUNK)
+    progress = ProgressLog(f"extract {Path(path).name}")
+    with atomic_path(path) as tmp:
+        for start, _, arrays in iter_activation_chunks(
+            model, neural, session_id, chunk_size=chunk_size, progress=progress
+        ):
+            ds = _chunk_dataset(start, arrays, layers, coords)
+            if start == 0:
+                ds.attrs.update(base_attrs(model, session_id, layers, attrs))
+                encoding = {
+                    name: {"chunks": (ZARR_TIME_CHUNK, ds[name].shape[1])} for name in ds.data_vars
+                }
+                _to_zarr(ds, tmp, mode="w", encoding=encoding)
+            else:
+                _to_zarr(ds, tmp, append_dim="time")
+    return Path(path)
+
+
+def _to_zarr(ds: xr.Dataset, path: Path, **kwargs) -> None:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*vlen-utf8.*")
+        warnings.filterwarnings("ignore", message=".*Consolidated metadata.*")
+        ds.to_zarr(path, **_zarr_kwargs(), **kwargs)
+
+
+def save_activations(ds: xr.Dataset, path: str | os.PathLike) -> Path:
+    """Write an in-memory activation dataset (from ``extract_activations``) to ``path`` atomically."""
+    check_store(ds, where=str(path))
+    with atomic_path(path) as tmp:
+        _to_zarr(ds, tmp, mode="w")
+    return Path(path)
+
+
+def open_activation_store(path: str | os.PathLike) -> xr.Dataset:
+    """Open an activation store lazily (layers are read from disk on access) and check the contract.
+
+    Raises:
+        FileNotFoundError: no store at ``path``.
+        ValueError: the store does not follow the activation-store contract.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"activation store {path} does not exist")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=RuntimeWarning)
+        ds = xr.open_zarr(path, consolidated=False)
+    ds = check_store(ds, where=str(path))
+    return ds[layer_names(ds)]  # data variables in forward order; coordinates are kept
+
+
+def layer_names(ds: xr.Dataset) -> list[str]:
+    """The layer variables of a store in forward order (``layer_00``, ``layer_01`` ...)."""
+    return sorted((str(v) for v in ds.data_vars if _LAYER_RE.match(str(v))), key=lambda s: int(s[6:]))
+
+
+def check_store(ds: xr.Dataset, *, where: str = "activation store") -> xr.Dataset:
+    """Check the activation-store contract (layer names, dims, one row per time point)."""
+    layers = layer_names(ds)
+    if not layers:
+        raise ValueError(f"{where}: no layer variables (expected layer_00, layer_01, ...)")
+    expected = [f"layer_{i:02d}" for i in range(len(layers))]
+    if layers != expected:
+        raise ValueError(f"{where}: layer variables {layers} are not consecutive {expected}")
+    if "time" not in ds.coords:
+        raise ValueError(f"{where}: missing the `time` coordinate")
+    for name in layers:
+        dims = ds[name].dims
+        if dims != ("time", f"{name}_unit"):
+            raise ValueError(f"{where}: {name} has dims {dims}, expected ('time', '{name}_unit')")
+    return ds
+
+
+def select_split(ds: xr.Dataset, split: str) -> xr.Dataset:
+    """Rows of the ``train`` or ``test`` split (``all`` for every row).
+
+    Raises:
+        ValueError: unknown split name, or a split requested from a store without ``train``.
+    """
+    if split == "all":
+        return ds
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
+    if "train" not in ds.coords:
+        raise ValueError("the activation store has no `train` coordinate; use split 'all'")
+    mask = np.asarray(ds["train"].values, dtype=bool)
+    rows = np.flatnonzero(mask if split == "train" else ~mask)
+    if rows.size == 0:
+        raise ValueError(f"the {split} split of the activation store is empty")
+    if rows[-1] - rows[0] + 1 == rows.size:  # contiguous block: a slice keeps reads streaming
+        return ds.isel(time=slice(int(rows[0]), int(rows[-1]) + 1))
+    return ds.isel(time=rows)

@@ -1,0 +1,186 @@
+"""Per-layer activation extraction: alignment, chunking, transform() equality, MLP, multi-session."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from cebra_lens_core.activations import extract_activations, layer_variable
+from cebra_lens_core.data.types import DataError
+from cebra_lens_core.models import ArchitectureError, build_encoder, list_layers
+from tests.conftest import quick_spec, toy_dataset
+
+
+def _last(ds):
+    return ds[layer_variable(len(ds.data_vars) - 1)].values
+
+
+@pytest.mark.parametrize("fixture", ["conv_model", "mlp_model"])
+def test_last_layer_equals_transform(request, toy, fixture):
+    model = request.getfixturevalue(fixture)
+    X = toy.sessions[0].neural
+    ds = extract_activations(model, X)
+    np.testing.assert_allclose(_last(ds), model.transform(X), atol=1e-5)
+    assert all(ds[v].sizes["time"] == len(X) for v in ds.data_vars)
+    assert all(ds[v].dtype == np.float32 for v in ds.data_vars)
+
+
+@pytest.mark.parametrize("fixture", ["conv_model", "mlp_model"])
+@pytest.mark.parametrize("chunk_size", [1, 37, 500])
+def test_chunked_equals_single_pass(request, toy, fixture, chunk_size):
+    model = request.getfixturevalue(fixture)
+    X = toy.sessions[0].neural
+    whole = extract_activations(model, X, chunk_size=10**7)
+    chunked = extract_activations(model, X, chunk_size=chunk_size)
+    for v in whole.data_vars:
+        np.testing.assert_allclose(chunked[v].values, whole[v].values, atol=1e-5, rtol=0)
+
+
+def test_layers_of_conv_model(conv_model):
+    names = [L.name for L in list_layers(conv_model.model_)]
+    assert names == ["conv_in", "block_1", "block_2", "block_3", "conv_out", "norm"]
+    widths = [L.width for L in list_layers(conv_model.model_)]
+    assert widths == [16, 16, 16, 16, 3, 3]
+
+
+def _impulse_model(architecture: str):
+    """A conv encoder with all-positive weights so an input impulse propagates to every unit."""
+    encoder = build_encoder(architecture, num_neurons=1, num_units=4, num_output=2)
+    with torch.no_grad():
+        for p in encoder.parameters():
+            p.copy_(torch.full_like(p, 0.1) if p.dim() > 1 else torch.zeros_like(p))
+    return encoder
+
+
+class _Wrapper:
+    """Minimal stand-in for a fitted cebra.CEBRA around a bare encoder."""
+
+    def __init__(self, encoder, architecture):
+        self.model_ = encoder
+        self.model_architecture = architecture
+        self.output_dimension = encoder.num_output
+        self.solver_name_ = "single-session"
+
+
+@pytest.mark.parametrize("architecture", ["offset10-model-mse", "offset5-model", "offset36-model"])
+def test_impulse_response_is_centred_on_the_impulse(architecture):
+    """A single impulse at t0: every layer responds on a window that contains t0 and is
+    centred on t0 within half a sample, i.e. row t is the response centred on input time t."""
+    if architecture not in __import__("cebra").models.get_options():
+        pytest.skip(f"{architecture} not registered")
+    encoder = _impulse_model(architecture)
+    T, t0 = 200, 100
+    X = np.zeros((T, 1), np.float32)
+    X[t0] = 1.0
+    ds = extract_activations(_Wrapper(encoder, architecture), X)
+    left, right = encoder.get_offset().left, encoder.get_offset().right
+    for v in ds.data_vars:
+        if ds[v].attrs["kind"] == "norm":  # 0/0 away from the impulse
+            continue
+        response = np.abs(ds[v].values).sum(axis=1)
+        support = np.flatnonzero(response > 1e-6)
+        assert support.size > 0, v
+        assert support[0] <= t0 <= support[-1], v
+        assert abs((support[0] + support[-1]) / 2 - t0) <= 0.5 + 1e-9, (v, support)
+        # the embedding sees exactly the receptive field [t - left, t + right - 1]
+    emb = np.abs(ds[[v for v in ds.data_vars if ds[v].attrs["kind"] != "norm"][-1]].values).sum(axis=1)
+    np.testing.assert_array_equal(np.flatnonzero(emb > 1e-6), np.arange(t0 - right + 1, t0 + left + 1))
+
+
+def test_multi_session(multi_model, multi_dataset):
+    for k, session in enumerate(multi_dataset.sessions):
+        ds = extract_activations(multi_model, session.neural, session_id=k)
+        np.testing.assert_allclose(_last(ds), multi_model.transform(session.neural, session_id=k), atol=1e-5)
+        assert ds.attrs["session_id"] == k
+    with pytest.raises(ValueError, match="multi-session model with 2 sessions"):
+        extract_activations(multi_model, multi_dataset.sessions[0].neural)
+    with pytest.raises(ValueError, match="out of range"):
+        extract_activations(multi_model, multi_dataset.sessions[0].neural, session_id=5)
+
+
+def test_labels_split_and_attrs(conv_model, toy):
+    s = toy.sessions[0]
+    ds = extract_activations(
+        conv_model, s.neural, labels=s.labels, label_info=toy.label_info, train=s.train,
+        attrs={"model": "m", "dataset_name": "toy"},
+    )
+    np.testing.assert_array_equal(ds["label_position"].values, s.labels["position"])
+    assert ds["label_side"].dtype == np.int64
+    assert ds["label_side"].attrs["categories"] == ["low", "high"]
+    np.testing.assert_array_equal(ds["train"].values, s.train)
+    np.testing.assert_array_equal(ds["time"].values, np.arange(len(s.neural)))
+    assert ds.attrs["architecture"] == "offset10-model" and ds.attrs["model"] == "m"
+    assert ds.attrs["layer_module_paths"] == ["net.0", "net.2", "net.3", "net.4", "net.5", "net.6"]
+    assert ds["layer_00"].dims == ("time", "layer_00_unit")
+    assert ds["layer_05"].attrs["kind"] == "norm"
+
+
+def test_bad_inputs(conv_model, toy):
+    X = toy.sessions[0].neural
+    with pytest.raises(DataError, match="trained on 12 neurons"):
+        extract_activations(conv_model, X[:, :5])
+    with pytest.raises(DataError, match="2-D"):
+        extract_activations(conv_model, X[:, 0])
+    bad = X.copy()
+    bad[3, 2] = np.nan
+    with pytest.raises(DataError, match="NaN/inf.*time 3, neuron 2"):
+        extract_activations(conv_model, bad)
+    with pytest.raises(DataError, match="label 'position' has 10 values"):
+        extract_activations(conv_model, X, labels={"position": np.zeros(10)})
+
+
+def test_subsample_architecture_refused():
+    encoder = build_encoder("offset40-model-4x-subsample", num_neurons=5, num_units=8, num_output=3)
+    with pytest.raises(ArchitectureError, match="downsamples time"):
+        list_layers(encoder)
+
+
+def test_shared_module_architecture_captures_each_call():
+    import cebra
+
+    name = "offset1-model-mse-v2-2layers"
+    assert name in cebra.models.get_options()
+    encoder = build_encoder(name, num_neurons=5, num_units=8, num_output=3)
+    layers = list_layers(encoder)
+    X = np.random.default_rng(0).normal(size=(50, 5)).astype(np.float32)
+    ds = extract_activations(_Wrapper(encoder, name), X)
+    assert len(ds.data_vars) == len(layers)
+    with torch.no_grad():
+        expected = encoder(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(_last(ds), expected, atol=1e-6)
+    # the repeated Linear is called twice with different inputs: two distinct layers
+    assert not np.allclose(ds["layer_01"].values, ds["layer_02"].values)
+
+
+def test_every_registered_offset_architecture_extracts():
+    """All non-parametrised conv and MLP architectures either extract correctly or are refused clearly."""
+    import cebra
+
+    X = np.random.default_rng(1).normal(size=(120, 6)).astype(np.float32)
+    names = [n for n in cebra.models.get_options() if "-clip-" not in n and "layers" not in n]
+    names += ["offset1-model-mse-clip-5-5", "offset1-model-mse-resnet-2layers-tanh"]
+    checked = 0
+    for name in names:
+        try:
+            encoder = build_encoder(name, num_neurons=6, num_units=8, num_output=3)
+            list_layers(encoder)
+        except ArchitectureError:
+            continue
+        except (TypeError, ValueError, RuntimeError):
+            continue  # needs extra constructor arguments (supervised*)
+        ds = extract_activations(_Wrapper(encoder, name), X, chunk_size=50)
+        np.testing.assert_allclose(_last(ds), _cebra_transform(encoder, X), atol=1e-5, err_msg=name)
+        checked += 1
+    assert checked >= 15
+
+
+def _cebra_transform(encoder, X):
+    """CEBRA's own (unbatched) transform path for a bare encoder."""
+    from cebra.solver.base import _not_batched_transform
+
+    offset = encoder.get_offset()
+    encoder.eval()
+    with torch.no_grad():
+        out = _not_batched_transform(encoder, torch.from_numpy(X), len(offset) >= 2, offset)
+    return out.numpy()

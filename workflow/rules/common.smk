@@ -1,0 +1,71 @@
+# Shared setup: validated config, model/store/pair bookkeeping, paths.
+import os
+
+from cebra_lens_core.config import ConfigError, config_hash, prepare_config
+from cebra_lens_core.workflow import plan_stores, plan_cka_pairs
+
+# one BLAS/OpenMP thread per job unless a rule asks for more (oversubscription is slow)
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+try:
+    CFG = prepare_config(config, workflow.source_path("../schemas/config.schema.yaml"))
+except (ConfigError, FileNotFoundError) as _err:
+    raise WorkflowError(f"configuration error: {_err}") from None
+
+R = CFG["results_dir"].rstrip("/")
+LOGS = f"logs/{R}"
+MODELS = {m.name: m for m in CFG["_models"]}
+STORES = plan_stores(CFG)  # store name -> (model name, session id or None)
+PAIRS = plan_cka_pairs(CFG, STORES)  # list of (store_a, store_b)
+
+wildcard_constraints:
+    dataset="[A-Za-z0-9][A-Za-z0-9_.-]*",
+    model="[A-Za-z0-9][A-Za-z0-9.-]*(_[A-Za-z0-9.-]+)*",
+    store="[A-Za-z0-9][A-Za-z0-9.-]*(_[A-Za-z0-9.-]+)*",
+    a="[A-Za-z0-9][A-Za-z0-9.-]*(_[A-Za-z0-9.-]+)*",
+    b="[A-Za-z0-9][A-Za-z0-9.-]*(_[A-Za-z0-9.-]+)*",
+
+
+def model_file(wildcards):
+    """The trained model of the workflow, or the user's file for `file:` models."""
+    m = MODELS[STORES[wildcards.store][0]]
+    return m.file if m.file else f"{R}/models/{m.name}.pt"
+
+
+def store_dataset(wildcards):
+    return f"{R}/datasets/{MODELS[STORES[wildcards.store][0]].dataset}.npz"
+
+
+def store_params(wildcards):
+    model_name, session = STORES[wildcards.store]
+    m = MODELS[model_name]
+    dataset = CFG["datasets"][m.dataset]
+    return {
+        "model": m.name,
+        "group": m.group,
+        "dataset": m.dataset,
+        "session": session,
+        "seed": m.seed,
+        "source_file": m.file or "",
+        "config_hash": config_hash(dataset, m.training, m.file, CFG["extraction"]),
+    }
+
+
+def trained_models():
+    return [m for m in CFG["_models"] if m.trained]
+
+
+def cka_outputs():
+    return [f"{R}/cka/{a}__{b}.csv" for a, b in PAIRS]
+
+
+def all_outputs():
+    return [
+        *[f"{R}/activations/{s}.zarr" for s in STORES],
+        *cka_outputs(),
+        f"{R}/summary.csv",
+        *[f"{R}/figures/cka/{a}__{b}.png" for a, b in PAIRS],
+        f"{R}/figures/cka_corresponding_layers.png",
+        *([f"{R}/figures/training_loss.png"] if trained_models() else []),
+    ]

@@ -1,0 +1,19 @@
+rule extract:
+    """Per-layer activations of one model (and session), aligned to input time, as a zarr store."""
+    input:
+        model=model_file,
+        dataset=store_dataset,
+    output:
+        directory(f"{R}/activations/{{store}}.zarr"),
+    params:
+        info=store_params,
+        chunk_size=CFG["extraction"]["chunk_size"],
+        trust=CFG["trust_model_files"],
+        device=CFG["device"],
+    log:
+        f"{LOGS}/extract/{{store}}.log",
+    threads: 1
+    resources:
+        gpu=1,
+    script:
+        "../../scripts/extract_activations.py"

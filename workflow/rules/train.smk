@@ -1,0 +1,18 @@
+rule train:
+    """Train one CEBRA model (seeded) on the training split; keep the loss curve."""
+    input:
+        dataset=lambda wc: f"{R}/datasets/{MODELS[wc.model].dataset}.npz",
+    output:
+        model=f"{R}/models/{{model}}.pt",
+        loss=f"{R}/models/{{model}}.loss.csv",
+    params:
+        training=lambda wc: MODELS[wc.model].training,
+        seed=lambda wc: MODELS[wc.model].seed,
+        device=CFG["device"],
+    log:
+        f"{LOGS}/train/{{model}}.log",
+    threads: 1
+    resources:
+        gpu=1,
+    script:
+        "../../scripts/train_model.py"
