@@ -244,10 +244,28 @@ def prepare_config(config: Mapping, schema_path: str | os.PathLike) -> dict:
             raise ConfigError(f"dataset {name!r}: source 'files' needs `sessions` (neural file, key, labels)")
         if spec["source"] == "registry" and not spec.get("name"):
             raise ConfigError(f"dataset {name!r}: source 'registry' needs `name` (e.g. rat-hippocampus-single-achilles)")
+        if spec["source"] in SYNTHETIC_LABELS:
+            _check_generator_params(name, spec["source"], spec.get("params") or {})
+        elif spec.get("params"):
+            raise ConfigError(f"dataset {name!r}: `params` only applies to synthetic sources, not {spec['source']!r}")
     models = expand_models(effective)
     check_references(effective, models)
     effective["_models"] = models
     return effective
+
+
+def _check_generator_params(dataset: str, source: str, params: Mapping) -> None:
+    from cebra_lens_core.data import generator_parameters
+
+    valid = list(generator_parameters(source))
+    for key in params:
+        if key not in valid:
+            close = difflib.get_close_matches(str(key), valid, n=1)
+            hint = f" — did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(
+                f"dataset {dataset!r}: unknown parameter {key!r} for the {source} generator{hint} "
+                f"(valid: {', '.join(valid)})"
+            )
 
 
 def config_hash(*parts: Any) -> str:

@@ -67,13 +67,15 @@ def write_activation_store(
     # align extraction chunks to zarr chunks so appends never rewrite partial chunks
     chunk_size = max(ZARR_TIME_CHUNK, (int(chunk_size) // ZARR_TIME_CHUNK) * ZARR_TIME_CHUNK)
     progress = ProgressLog(f"extract {Path(path).name}")
+    store_attrs = base_attrs(model, session_id, layers, attrs)
     with atomic_path(path) as tmp:
         for start, _, arrays in iter_activation_chunks(
             model, neural, session_id, chunk_size=chunk_size, progress=progress
         ):
             ds = _chunk_dataset(start, arrays, layers, coords)
+            # every append rewrites the group attributes, so each chunk carries them
+            ds.attrs.update(store_attrs)
             if start == 0:
-                ds.attrs.update(base_attrs(model, session_id, layers, attrs))
                 encoding = {
                     name: {"chunks": (ZARR_TIME_CHUNK, ds[name].shape[1])} for name in ds.data_vars
                 }
@@ -112,7 +114,9 @@ def open_activation_store(path: str | os.PathLike) -> xr.Dataset:
         warnings.filterwarnings("ignore", category=RuntimeWarning)
         ds = xr.open_zarr(path, consolidated=False)
     ds = check_store(ds, where=str(path))
-    return ds[layer_names(ds)]  # data variables in forward order; coordinates are kept
+    ordered = ds[layer_names(ds)]  # data variables in forward order; coordinates are kept
+    ordered.attrs = dict(ds.attrs)
+    return ordered
 
 
 def layer_names(ds: xr.Dataset) -> list[str]:

@@ -1,8 +1,8 @@
 """Snakemake script: train one CEBRA model, save it and its loss curve."""
 
+from cebra_lens_core.atomic import atomic_path
 from cebra_lens_core.data import read_dataset
 from cebra_lens_core.models import TrainingSpec, save_model, train_model, training_history
-from cebra_lens_core.atomic import atomic_path
 from cebra_lens_core.workflow import resolve_device, setup_job
 
 log = setup_job(snakemake)  # noqa: F821 - injected by Snakemake

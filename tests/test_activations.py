@@ -9,7 +9,6 @@ import torch
 from cebra_lens_core.activations import extract_activations, layer_variable
 from cebra_lens_core.data.types import DataError
 from cebra_lens_core.models import ArchitectureError, build_encoder, list_layers
-from tests.conftest import quick_spec, toy_dataset
 
 
 def _last(ds):
@@ -49,7 +48,7 @@ def _impulse_model(architecture: str):
     encoder = build_encoder(architecture, num_neurons=1, num_units=4, num_output=2)
     with torch.no_grad():
         for p in encoder.parameters():
-            p.copy_(torch.full_like(p, 0.1) if p.dim() > 1 else torch.zeros_like(p))
+            p.copy_(torch.full_like(p, 0.5) if p.dim() > 1 else torch.zeros_like(p))
     return encoder
 
 
@@ -79,13 +78,13 @@ def test_impulse_response_is_centred_on_the_impulse(architecture):
         if ds[v].attrs["kind"] == "norm":  # 0/0 away from the impulse
             continue
         response = np.abs(ds[v].values).sum(axis=1)
-        support = np.flatnonzero(response > 1e-6)
+        support = np.flatnonzero(response > 0)
         assert support.size > 0, v
         assert support[0] <= t0 <= support[-1], v
         assert abs((support[0] + support[-1]) / 2 - t0) <= 0.5 + 1e-9, (v, support)
         # the embedding sees exactly the receptive field [t - left, t + right - 1]
     emb = np.abs(ds[[v for v in ds.data_vars if ds[v].attrs["kind"] != "norm"][-1]].values).sum(axis=1)
-    np.testing.assert_array_equal(np.flatnonzero(emb > 1e-6), np.arange(t0 - right + 1, t0 + left + 1))
+    np.testing.assert_array_equal(np.flatnonzero(emb > 0), np.arange(t0 - right + 1, t0 + left + 1))
 
 
 def test_multi_session(multi_model, multi_dataset):

@@ -64,7 +64,7 @@ def cka_rows(
             names_b=None if same else [f"{name_b}:{v}" for v in vars_b],
         )
         for i, va in enumerate(vars_a):
-            for j, vb in enumerate(vars_b):
+            for j in range(len(vars_b)):
                 rows.append({
                     "analysis": "cka", "dataset": dataset, "model": name_a, "layer": i,
                     "layer_name": a[va].attrs.get("layer_name", ""), "other_model": name_b,

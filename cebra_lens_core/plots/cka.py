@@ -85,48 +85,65 @@ def corresponding_layer_table(
 ) -> pd.DataFrame:
     """CKA of corresponding layers (layer i vs layer i) for every pair of distinct models.
 
-    Only pairs with the same number of layers are used. Returns columns
-    ``group_pair`` ("A vs B", or "within A"), ``layer``, ``value`` (one row per model pair
-    and layer).
+    Only pairs with the same number of layers (and the same layer names where both
+    are known) are used. Returns columns ``architecture`` (the layer-name sequence),
+    ``group_pair`` ("A vs B", or "within A"), ``layer``, ``layer_name``, ``value``
+    (one row per model pair and layer).
     """
     cka = summary[(summary["analysis"] == "cka") & (summary["variant"] == variant)]
-    cka = cka[(cka["model"] != cka["other_model"]) & (cka["layer"] == cka["other_layer"])]
-    n_layers = (
-        summary[summary["analysis"] == "cka"].groupby("model")["layer"].max().to_dict()
+    n_layers = pd.concat([
+        cka.groupby("model")["layer"].max(), cka.groupby("other_model")["other_layer"].max()
+    ]).groupby(level=0).max().astype(int).add(1).to_dict()
+    names = (
+        cka.drop_duplicates(["model", "layer"]).sort_values(["model", "layer"])
+        .groupby("model")["layer_name"].agg(tuple).to_dict()
     )
+    pairs = cka[(cka["model"] != cka["other_model"]) & (cka["layer"] == cka["other_layer"])]
     rows = []
-    for r in cka.itertuples(index=False):
-        if n_layers.get(r.model) != n_layers.get(r.other_model):
+    for r in pairs.itertuples(index=False):
+        seq_a, seq_b = names.get(r.model), names.get(r.other_model)
+        if n_layers[r.model] != n_layers[r.other_model] or (seq_a and seq_b and seq_a != seq_b):
             continue
         ga, gb = groups.get(r.model, r.model), groups.get(r.other_model, r.other_model)
         label = f"within {ga}" if ga == gb else " vs ".join(sorted((ga, gb)))
-        rows.append({"group_pair": label, "layer": int(r.layer), "layer_name": r.layer_name, "value": r.value})
-    return pd.DataFrame(rows, columns=["group_pair", "layer", "layer_name", "value"])
+        rows.append({"architecture": " → ".join(seq_a or seq_b or ()) or f"{n_layers[r.model]} layers",
+                     "group_pair": label, "layer": int(r.layer), "layer_name": r.layer_name,
+                     "value": r.value})
+    return pd.DataFrame(rows, columns=["architecture", "group_pair", "layer", "layer_name", "value"])
 
 
 def plot_corresponding_layers(
     summary: pd.DataFrame, groups: Mapping[str, str], variant: str = "linear"
 ) -> plt.Figure:
-    """CKA of corresponding layers across layers, one line per group pair (mean ± range over model pairs)."""
+    """CKA of corresponding layers across depth, one panel per architecture depth and one
+    line per group pair (mean over model pairs, band = range). Solid: pairs within a group
+    (same configuration, different seeds); dashed: pairs across groups."""
     table = corresponding_layer_table(summary, groups, variant)
-    fig, ax = plt.subplots(figsize=(7.0, 4.2))
     if table.empty:
-        ax.text(0.5, 0.5, "no pairs of distinct models with the same number of layers",
+        fig, ax = plt.subplots(figsize=(6.0, 2.0))
+        ax.text(0.5, 0.5, "no pairs of distinct models with the same layers",
                 ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
         return fig
-    for label, part in sorted(table.groupby("group_pair"), key=lambda kv: kv[0]):
-        stats = part.groupby("layer")["value"].agg(["mean", "min", "max"]).sort_index()
-        style = "-" if label.startswith("within") else "--"
-        (line,) = ax.plot(stats.index, stats["mean"], style, marker="o", label=f"{label} (n={part.groupby('layer').size().iloc[0]})")
-        ax.fill_between(stats.index, stats["min"], stats["max"], color=line.get_color(), alpha=0.15)
-    names = table.drop_duplicates("layer").sort_values("layer")
-    ax.set_xticks(names["layer"], [short_layer_label(i, n) for i, n in zip(names["layer"], names["layer_name"], strict=True)],
-                  rotation=30, ha="right", fontsize=8)
-    ax.set_ylim(min(0.0, table["value"].min() - 0.05), 1.02)
-    ax.set_xlabel("layer")
-    ax.set_ylabel(f"{variant} CKA (layer i vs layer i)")
-    ax.set_title("CKA of corresponding layers; line = mean over model pairs, band = range")
-    ax.legend(fontsize=7, loc="lower left")
+    archs = sorted(table["architecture"].unique(), key=lambda a: (a.count("→"), a))
+    fig, axes = plt.subplots(1, len(archs), figsize=(6.5 * len(archs), 4.4), squeeze=False)
+    for ax, arch in zip(axes[0], archs, strict=True):
+        part_arch = table[table["architecture"] == arch]
+        for label, part in sorted(part_arch.groupby("group_pair"), key=lambda kv: kv[0]):
+            stats = part.groupby("layer")["value"].agg(["mean", "min", "max"]).sort_index()
+            n_pairs = int(part.groupby("layer").size().iloc[0])
+            style = "-" if label.startswith("within") else "--"
+            (line,) = ax.plot(stats.index, stats["mean"], style, marker="o", label=f"{label} ({n_pairs} pairs)")
+            ax.fill_between(stats.index, stats["min"], stats["max"], color=line.get_color(), alpha=0.15)
+        names = part_arch.drop_duplicates("layer").sort_values("layer")
+        ax.set_xticks(names["layer"], [short_layer_label(i, n) for i, n in
+                                        zip(names["layer"], names["layer_name"], strict=True)],
+                      rotation=30, ha="right", fontsize=8)
+        ax.set_ylim(min(0.0, float(table["value"].min()) - 0.05), 1.02)
+        ax.set_xlabel("layer")
+        ax.set_ylabel(f"{variant} CKA, layer i vs layer i")
+        ax.set_title(f"{len(names)}-layer models", fontsize=10)
+        ax.legend(fontsize=7, loc="lower right")
+    fig.suptitle("CKA of corresponding layers (line = mean over model pairs, band = range)", fontsize=11)
     fig.tight_layout()
     return fig

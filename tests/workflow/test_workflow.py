@@ -1,0 +1,101 @@
+"""Snakemake end to end: dry run of the default config, one tiny real run with the report."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+TINY = {
+    "results_dir": "results",
+    "datasets": {
+        "hippocampus": {
+            "source": "hippocampus",
+            "test_fraction": 0.25,
+            "params": {"n_neurons": 16, "duration_s": 20.0, "seed": 1},
+        }
+    },
+    "model_defaults": {"output_dimension": 3, "num_hidden_units": 8, "max_iterations": 5, "batch_size": 64},
+    "models": [
+        {"name": "beh", "dataset": "hippocampus", "architecture": "offset5-model",
+         "conditional": "behavior", "labels": ["position"], "seeds": [0, 1]},
+        {"name": "mlp", "dataset": "hippocampus", "architecture": "offset1-model", "conditional": "time"},
+    ],
+    "cka": {"kinds": ["linear", "debiased"]},
+}
+
+
+def run_snakemake(workdir: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    cmd = [*SNAKEMAKE, "-s", str(REPO / "workflow" / "Snakefile"), "--directory", str(workdir), *args]
+    return subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def write_config(workdir: Path, config: dict) -> Path:
+    path = workdir / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.mark.workflow
+def test_default_config_dry_run(tmp_path):
+    result = run_snakemake(tmp_path, "--cores", "2", "--dry-run")
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout + result.stderr
+    for rule, count in [("train", 8), ("extract", 8), ("cka", 36), ("summary", 1)]:
+        assert any(line.split()[:2] == [rule, str(count)] for line in out.splitlines()), (rule, out[-2000:])
+
+
+@pytest.mark.workflow
+def test_invalid_config_stops_with_named_key(tmp_path):
+    config = {**TINY, "modle_defaults": {}}
+    cfg = write_config(tmp_path, config)
+    result = run_snakemake(tmp_path, "--cores", "1", "--dry-run", "--configfile", str(cfg))
+    assert result.returncode != 0
+    out = result.stdout + result.stderr
+    assert "unknown key 'modle_defaults'" in out and "did you mean 'model_defaults'" in out
+
+
+@pytest.mark.workflow
+def test_tiny_real_run_and_report(tmp_path):
+    cfg = write_config(tmp_path, TINY)
+    result = run_snakemake(tmp_path, "--cores", "2", "--configfile", str(cfg))
+    assert result.returncode == 0, result.stderr[-4000:]
+
+    summary = pd.read_csv(tmp_path / "results" / "summary.csv", keep_default_na=False)
+    cka = summary[summary["analysis"] == "cka"]
+    pairs = set(zip(cka["model"], cka["other_model"], strict=True))
+    assert pairs == {
+        ("beh_seed0", "beh_seed0"), ("beh_seed0", "beh_seed1"), ("beh_seed0", "mlp"),
+        ("beh_seed1", "beh_seed1"), ("beh_seed1", "mlp"), ("mlp", "mlp"),
+    }
+    self_cka = cka[(cka["model"] == "beh_seed0") & (cka["other_model"] == "beh_seed0")
+                   & (cka["layer"] == cka["other_layer"])]
+    assert (abs(self_cka["value"].astype(float) - 1) < 1e-9).all()
+    assert set(cka["variant"]) == {"linear", "debiased"}
+    assert (cka["n"].astype(int) == 200).all()  # 25 % of 800 time bins held out
+
+    for name in ["beh_seed0", "beh_seed1", "mlp"]:
+        assert (tmp_path / "results" / "activations" / f"{name}.zarr").is_dir()
+        assert (tmp_path / "results" / "models" / f"{name}.loss.csv").exists()
+    assert (tmp_path / "results" / "figures" / "cka" / "beh_seed0__mlp.png").exists()
+    assert (tmp_path / "results" / "figures" / "cka_corresponding_layers.png").exists()
+    assert (tmp_path / "logs" / "results" / "train" / "beh_seed0.log").exists()
+    assert not list((tmp_path / "results").rglob(".*tmp-*")), "temporary files left behind"
+
+    report = run_snakemake(tmp_path, "--cores", "1", "--configfile", str(cfg), "--report", "report.html")
+    assert report.returncode == 0, report.stderr[-3000:]
+    html = (tmp_path / "report.html").read_text(errors="replace")
+    assert "cka_corresponding_layers.png" in html and "summary.csv" in html
+
+    # a rerun has nothing to do
+    again = run_snakemake(tmp_path, "--cores", "1", "--configfile", str(cfg), "--dry-run")
+    assert "Nothing to be done" in again.stdout + again.stderr
