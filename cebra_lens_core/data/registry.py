@@ -180,7 +180,7 @@ def init_registry_dataset(registry_name: str) -> Any:
     except DataError:
         raise
     except Exception as error:  # noqa: BLE001 - network, checksum, missing file, parsing...
-        raise _download_error(registry_name, root, error) from error
+        raise _download_error(registry_name, root, error) from None
 
 
 def _to_numpy(tensor: Any) -> np.ndarray | None:
