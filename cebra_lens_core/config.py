@@ -194,6 +194,12 @@ def check_references(config: Mapping, models: list[ModelEntry]) -> None:
         if not m.trained:
             continue
         cond, labels = m.training["conditional"], list(m.training["labels"] or [])
+        _check_architecture(m.name, m.training["architecture"])
+        if cond == "time" and _n_sessions(datasets[m.dataset]) > 1:
+            raise ConfigError(
+                f"model {m.name!r}: CEBRA 0.6.1 trains multi-session models only with labels; "
+                f"dataset {m.dataset!r} has several sessions, so use conditional 'behavior'"
+            )
         if cond != "time" and not labels:
             raise ConfigError(f"model {m.name!r}: conditional {cond!r} needs `labels` (e.g. [position])")
         if cond == "time" and labels:
@@ -218,6 +224,21 @@ def check_references(config: Mapping, models: list[ModelEntry]) -> None:
                 )
 
 
+def _check_architecture(model: str, architecture: str) -> None:
+    from cebra_lens_core.models.layers import check_architecture_name
+
+    try:
+        check_architecture_name(architecture)
+    except ValueError as err:
+        raise ConfigError(f"model {model!r}: {err}") from None
+
+
+def _n_sessions(dataset_spec: Mapping) -> int:
+    from cebra_lens_core.workflow import n_sessions
+
+    return n_sessions(dataset_spec)
+
+
 def available_labels(dataset_spec: Mapping) -> tuple[str, ...] | None:
     """Label names a dataset spec provides, or ``None`` when only the data can tell."""
     source = dataset_spec["source"]
@@ -226,9 +247,9 @@ def available_labels(dataset_spec: Mapping) -> tuple[str, ...] | None:
     if source == "files":
         sessions = dataset_spec.get("sessions") or []
         return tuple(sessions[0].get("labels", {})) if sessions else ()
-    if source == "registry":
-        return tuple(dataset_spec.get("labels", {}))
-    return None
+    if source == "registry" and dataset_spec.get("labels"):
+        return tuple(dataset_spec["labels"])
+    return None  # registry without `labels`: names come from the data (continuous_<j>, discrete)
 
 
 def prepare_config(config: Mapping, schema_path: str | os.PathLike) -> dict:
@@ -244,14 +265,28 @@ def prepare_config(config: Mapping, schema_path: str | os.PathLike) -> dict:
             raise ConfigError(f"dataset {name!r}: source 'files' needs `sessions` (neural file, key, labels)")
         if spec["source"] == "registry" and not spec.get("name"):
             raise ConfigError(f"dataset {name!r}: source 'registry' needs `name` (e.g. rat-hippocampus-single-achilles)")
-        if spec["source"] in SYNTHETIC_LABELS:
-            _check_generator_params(name, spec["source"], spec.get("params") or {})
-        elif spec.get("params"):
-            raise ConfigError(f"dataset {name!r}: `params` only applies to synthetic sources, not {spec['source']!r}")
+        source = spec["source"]
+        kind = "synthetic" if source in SYNTHETIC_LABELS else source
+        misplaced = sorted(set(spec) - set(_DATASET_KEYS[kind]))
+        if misplaced:
+            raise ConfigError(
+                f"dataset {name!r}: keys {misplaced} do not apply to source {source!r} "
+                f"(valid there: {', '.join(_DATASET_KEYS[kind])})"
+            )
+        if kind == "synthetic":
+            _check_generator_params(name, source, spec.get("params") or {})
     models = expand_models(effective)
     check_references(effective, models)
     effective["_models"] = models
     return effective
+
+
+_COMMON_DATASET_KEYS = ("source", "test_fraction", "description")
+_DATASET_KEYS = {
+    "synthetic": (*_COMMON_DATASET_KEYS, "params"),
+    "files": (*_COMMON_DATASET_KEYS, "sessions", "bin_width_s"),
+    "registry": (*_COMMON_DATASET_KEYS, "name", "labels", "bin_width_s"),
+}
 
 
 def _check_generator_params(dataset: str, source: str, params: Mapping) -> None:

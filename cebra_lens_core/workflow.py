@@ -38,6 +38,15 @@ def plan_stores(config: Mapping) -> dict[str, tuple[str, int | None]]:
         else:
             for k in range(n):
                 stores[f"{m.name}_session{k}"] = (m.name, k)
+    if len(stores) != sum(
+        n_sessions(config["datasets"][m.dataset]) for m in config["_models"]
+    ):
+        from cebra_lens_core.config import ConfigError
+
+        raise ConfigError(
+            "two models give activation stores with the same name (a model named "
+            "'<other>_session<k>' collides with the sessions of model '<other>'); rename one"
+        )
     return stores
 
 
@@ -112,8 +121,8 @@ def setup_job(snakemake) -> logging.Logger:
 def resolve_device(device: str) -> str:
     """Map the config's ``device`` to one torch can use here.
 
-    ``cuda_if_available`` and ``cuda`` fall back to ``cpu`` (with a log message)
-    when no GPU is present, so GPU-marked rules still run on a laptop.
+    ``cuda_if_available`` and ``cuda`` fall back to ``cpu`` when no GPU is present
+    (``cuda`` with a warning in the log), so GPU-marked rules still run on a laptop.
     """
     import torch
 

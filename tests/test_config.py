@@ -55,6 +55,9 @@ def _with(change):
         (lambda c: c["models"][0].update(name="a__b"), "name"),
         (lambda c: c["models"][0].update(file="m.pt"), "loaded from file"),
         (lambda c: c["datasets"].update(mine={"source": "files"}), "needs `sessions`"),
+        (lambda c: c["models"][0].update(architecture="offset10-modle"), "did you mean offset10-model"),
+        (lambda c: c["datasets"]["hippocampus"]["params"].update(n_sessions=2), "multi-session models only with labels"),
+        (lambda c: c["datasets"]["hippocampus"].update(bin_width_s=0.1), "do not apply to source .hippocampus."),
     ],
 )
 def test_invalid_configs_name_the_problem(change, message):

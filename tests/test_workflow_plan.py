@@ -26,6 +26,17 @@ def test_stores_and_all_pairs():
     ]
 
 
+def test_store_name_collision_refused():
+    import pytest
+
+    from cebra_lens_core.config import ConfigError
+
+    cfg = _cfg()
+    cfg["_models"].append(ModelEntry("m_session0", "x", "one", 0, None))
+    with pytest.raises(ConfigError, match="same name"):
+        plan_stores(cfg)
+
+
 def test_explicit_pairs():
     cfg = _cfg(pairs=[["m", "n"], ["a", "a"]])
     assert plan_cka_pairs(cfg, plan_stores(cfg)) == [

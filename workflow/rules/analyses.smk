@@ -12,5 +12,7 @@ rule cka:
     log:
         f"{LOGS}/cka/{{a}}__{{b}}.log",
     threads: 1
+    conda:
+        ENV_CPU
     script:
         "../../scripts/cka.py"

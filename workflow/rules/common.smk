@@ -10,14 +10,18 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
 
 try:
     CFG = prepare_config(config, workflow.source_path("../schemas/config.schema.yaml"))
+    STORES = plan_stores(CFG)  # store name -> (model name, session id or None)
 except (ConfigError, FileNotFoundError) as _err:
     raise WorkflowError(f"configuration error: {_err}") from None
 
 R = CFG["results_dir"].rstrip("/")
-LOGS = f"logs/{R}"
+# logs mirror the results folder: logs/results/... (absolute results_dir: <results_dir>/logs)
+LOGS = f"{R}/logs" if os.path.isabs(R) else f"logs/{R}"
 MODELS = {m.name: m for m in CFG["_models"]}
-STORES = plan_stores(CFG)  # store name -> (model name, session id or None)
 PAIRS = plan_cka_pairs(CFG, STORES)  # list of (store_a, store_b)
+# conda environments for --sdm conda: GPU rules get the CUDA build when the device asks for it
+ENV_CPU = "../../envs/cebra-cpu.yaml"
+ENV_GPU = "../../envs/cebra-gpu.yaml" if CFG["device"].startswith("cuda") else ENV_CPU
 
 wildcard_constraints:
     dataset="[A-Za-z0-9][A-Za-z0-9_.-]*",
@@ -25,6 +29,18 @@ wildcard_constraints:
     store="[A-Za-z0-9][A-Za-z0-9.-]*(_[A-Za-z0-9.-]+)*",
     a="[A-Za-z0-9][A-Za-z0-9.-]*(_[A-Za-z0-9.-]+)*",
     b="[A-Za-z0-9][A-Za-z0-9.-]*(_[A-Za-z0-9.-]+)*",
+
+
+def dataset_files(wildcards):
+    """User data files of a `source: files` dataset (reruns when they change)."""
+    spec = CFG["datasets"][wildcards.dataset]
+    if spec["source"] != "files":
+        return []
+    files = []
+    for session in spec["sessions"]:
+        files.append(session["neural"]["file"])
+        files += [lab["file"] for lab in session.get("labels", {}).values() if lab.get("file")]
+    return sorted(set(files))
 
 
 def model_file(wildcards):

@@ -1,5 +1,7 @@
 rule dataset:
     """Load or generate one dataset (all sessions, labels, split) into a single .npz."""
+    input:
+        dataset_files,
     output:
         f"{R}/datasets/{{dataset}}.npz",
     params:
@@ -7,5 +9,7 @@ rule dataset:
     log:
         f"{LOGS}/dataset/{{dataset}}.log",
     threads: 1
+    conda:
+        ENV_CPU
     script:
         "../../scripts/prepare_dataset.py"

@@ -15,5 +15,7 @@ rule extract:
     threads: 1
     resources:
         gpu=1,
+    conda:
+        ENV_GPU
     script:
         "../../scripts/extract_activations.py"

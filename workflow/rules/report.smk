@@ -10,6 +10,8 @@ rule summary:
         ),
     log:
         f"{LOGS}/summary.log",
+    conda:
+        ENV_CPU
     script:
         "../../scripts/summary.py"
 
@@ -36,6 +38,8 @@ rule cka_figures:
         groups={s: MODELS[m].group for s, (m, _) in STORES.items()},
     log:
         f"{LOGS}/cka_figures.log",
+    conda:
+        ENV_CPU
     script:
         "../../scripts/cka_figures.py"
 
@@ -54,5 +58,7 @@ rule training_figure:
         models=[m.name for m in trained_models()],
     log:
         f"{LOGS}/training_figure.log",
+    conda:
+        ENV_CPU
     script:
         "../../scripts/training_figure.py"

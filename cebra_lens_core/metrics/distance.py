@@ -1,0 +1,239 @@
+r"""Intra-class, inter-class and inter-repetition distances of one layer.
+
+Arrays are ``time × units``; ``conditions`` (and ``repeats``) are integer labels per time
+point. Every quantity is the mean over pairs ``i ≠ j`` of a set of vectors ``v_1 … v_n`` of
+a pairwise statistic ``S(v_1 … v_n)``, computed in ``O(n d)`` time and memory — never with a
+``T × T`` matrix:
+
+- ``metric="cosine"`` — the **exact mean cosine distance** over pairs ``i ≠ j``. With unit
+  vectors ``u_i = v_i / ||v_i||``, ``Σ_{i≠j} u_i·u_j = ||Σ_i u_i||² − n``, so::
+
+      S = 1 − (||Σ_i u_i||² − n) / (n (n − 1))
+
+  Cosine uses the raw activations (it is scale-free per sample). A sample with an all-zero
+  activation vector has no direction; it raises a ``ValueError``.
+
+- ``metric="euclidean"`` — the **root-mean-square (RMS) Euclidean distance** over pairs
+  ``i ≠ j``, on z-scored units, reported under the name ``"euclidean_rms"``::
+
+      S = sqrt( mean_{i≠j} ||v_i − v_j||² ) = sqrt( 2 Σ_k s_k² ),   s_k² = Σ_i (v_ik − v̄_k)² / (n − 1)
+
+  (from ``Σ_{i,j} ||v_i − v_j||² = 2 n Σ_i ||v_i − v̄||²``). Why RMS and not the mean of
+  Euclidean distances: the mean of ``||v_i − v_j||`` (not squared) has no sum-of-squares
+  shortcut; computing it exactly needs all ``Σ_c n_c²`` pairs, which grows as ``T²``. The RMS
+  is exact, ``O(n d)``, and ≥ the mean distance (Jensen); it is what is reported, under its own
+  name. Units are z-scored with the column mean and SD (``ddof=0``) of the given ``X`` (all
+  rows); a constant unit (``max == min``) has no spread: it is dropped (it would contribute
+  0 to every distance) and counted in ``n_constant_units``.
+
+The three quantities (``C`` conditions with ids ``c``, ``x_t`` a sample, all on the same
+scale — z-scored for Euclidean):
+
+- ``intra_class`` = mean over conditions with ``n_c >= 2`` samples of ``S({x_t : c_t = c})``
+  (pairs of distinct samples of the same condition).
+- ``inter_class`` = ``S(μ_1 … μ_C)`` over the ``C`` condition means ``μ_c`` (pairs of distinct
+  conditions, each mean weighted equally).
+- ``inter_repetition`` (only with ``repeats``) = mean over conditions seen in ``>= 2``
+  repeats of ``S(m_{c,r_1} … m_{c,r_k})``, where ``m_{c,r}`` is the mean over the samples with
+  condition ``c`` and repeat ``r`` (e.g. the response to stimulus frame ``c`` in repeat ``r``).
+  It is 0 when every repeat's response is an identical copy.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import numpy as np
+
+from cebra_lens_core.metrics.conditions import check_activations, check_codes
+
+__all__ = ["DISTANCE_METRICS", "class_distances", "mean_pairwise_distance"]
+
+DISTANCE_METRICS: tuple[str, ...] = ("cosine", "euclidean")
+#: Name under which each metric's statistic is reported.
+REPORTED_NAMES: dict[str, str] = {"cosine": "cosine", "euclidean": "euclidean_rms"}
+
+
+def _check_metric(metric: str) -> str:
+    if metric == "euclidean_rms":
+        return "euclidean"
+    if metric not in DISTANCE_METRICS:
+        raise ValueError(
+            f"unknown distance metric {metric!r}; valid metrics: 'cosine', 'euclidean' "
+            "(reported as 'euclidean_rms')"
+        )
+    return metric
+
+
+def _pairwise_stat(v: np.ndarray, metric: str) -> float:
+    """Pairwise statistic of the rows of ``v`` (``n >= 2``; rows unit-norm for cosine)."""
+    n = v.shape[0]
+    if metric == "cosine":
+        s = v.sum(axis=0)
+        val = 1.0 - (float(np.dot(s, s)) - n) / (n * (n - 1.0))
+        return min(max(val, 0.0), 2.0)
+    vc = v - v.mean(axis=0)
+    return math.sqrt(2.0 * float(np.einsum("ij,ij->", vc, vc)) / (n - 1.0))
+
+
+def _unit(v: np.ndarray, what: str) -> np.ndarray:
+    norms = np.linalg.norm(v, axis=1)
+    zero = norms == 0.0
+    if zero.any():
+        raise ValueError(
+            f"{int(zero.sum())} {what} have an all-zero activation vector (first: index "
+            f"{int(np.flatnonzero(zero)[0])}); cosine distance is undefined for them — "
+            "use metric='euclidean' or drop those samples"
+        )
+    return v / norms[:, None]
+
+
+def mean_pairwise_distance(V: Any, metric: Literal["cosine", "euclidean"] = "cosine") -> float:
+    """Mean cosine distance / RMS Euclidean distance over pairs ``i ≠ j`` of the rows of ``V``.
+
+    No z-scoring here (``V`` is used as given); ``O(n d)``. See the module docstring.
+    """
+    metric = _check_metric(metric)
+    v = check_activations(V, "V").astype(np.float64, copy=False)
+    if v.shape[0] < 2:
+        raise ValueError(f"need at least 2 rows for a pairwise distance, got {v.shape[0]}")
+    if metric == "cosine":
+        v = _unit(v, "rows")
+    return _pairwise_stat(v, metric)
+
+
+def _zscore(x: np.ndarray) -> tuple[np.ndarray, int]:
+    const = np.ptp(x, axis=0) == 0.0
+    z = x[:, ~const]
+    z = z - z.mean(axis=0)
+    z /= np.sqrt(np.mean(z * z, axis=0))
+    return z, int(const.sum())
+
+
+def _group_slices(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(ids, counts, order, starts)``: samples of ``ids[k]`` are ``order[starts[k]:starts[k+1]]``."""
+    ids, inverse, counts = np.unique(codes, return_inverse=True, return_counts=True)
+    order = np.argsort(inverse.reshape(-1), kind="stable")
+    starts = np.concatenate(([0], np.cumsum(counts)))
+    return ids.astype(np.int64), counts.astype(np.int64), order, starts
+
+
+def class_distances(
+    X: Any,
+    conditions: Any,
+    repeats: Any | None = None,
+    metric: Literal["cosine", "euclidean"] = "cosine",
+) -> dict[str, Any]:
+    """Intra-class, inter-class (and inter-repetition) distances of one layer.
+
+    Definitions and formulas in the module docstring: cosine values are exact mean cosine
+    distances over pairs; Euclidean values are exact **RMS** Euclidean distances over pairs
+    on z-scored units, reported as ``metric="euclidean_rms"``. ``O(T d)``; no ``T × T``
+    matrix.
+
+    Args:
+        X: ``(T, d)`` activations (time × units).
+        conditions: ``(T,)`` integer condition per time point (bin a continuous label with
+            :func:`~cebra_lens_core.metrics.conditions.bin_continuous`), or a
+            :class:`~cebra_lens_core.metrics.conditions.Conditions`.
+        repeats: optional ``(T,)`` integer repeat (trial) index per time point; enables
+            ``inter_repetition``.
+        metric: ``"cosine"`` (default) or ``"euclidean"`` (alias ``"euclidean_rms"``).
+
+    Returns:
+        dict with
+
+        - ``intra_class``, ``inter_class`` (floats) and, with ``repeats``,
+          ``inter_repetition`` (float);
+        - ``metric``: ``"cosine"`` or ``"euclidean_rms"``;
+        - ``n_samples``: ``T``; ``n_units``: ``d``; ``n_constant_units``: units dropped by
+          z-scoring (always 0 for cosine);
+        - ``n_conditions``: ``C``; ``n_conditions_intra``: conditions with ``>= 2`` samples
+          (those averaged in ``intra_class``);
+        - ``condition_ids``, ``counts``: ``(C,)`` int arrays; ``intra_class_per_condition``:
+          ``(C,)`` float array, NaN where a condition has a single sample;
+        - with ``repeats``: ``n_repeats`` (distinct repeat ids), ``n_conditions_repetition``
+          (conditions seen in ``>= 2`` repeats, averaged in ``inter_repetition``) and
+          ``inter_repetition_per_condition`` (``(C,)``, NaN where fewer than 2 repeats).
+
+    Raises:
+        ValueError: unknown metric; ``X`` not 2-D or not finite; ``conditions``/``repeats``
+            of the wrong length (both lengths named), NaN or non-integer; fewer than 2
+            conditions; no condition with 2 samples; with ``repeats``, no condition seen in
+            2 repeats; cosine with an all-zero sample.
+    """
+    metric = _check_metric(metric)
+    x = check_activations(X)
+    n_time, n_units = x.shape
+    codes = check_codes(getattr(conditions, "codes", conditions), n_time, "conditions")
+    reps = None if repeats is None else check_codes(repeats, n_time, "repeats")
+    ids, counts, order, starts = _group_slices(codes)
+    if len(ids) < 2:
+        raise ValueError(f"need at least 2 conditions, got {len(ids)} (ids: {ids.tolist()})")
+    if not (counts >= 2).any():
+        raise ValueError(
+            "every condition has a single sample: intra-class distance is undefined "
+            f"({len(ids)} conditions, {n_time} samples)"
+        )
+
+    x = x.astype(np.float64, copy=False)
+    n_const = 0
+    if metric == "cosine":
+        v = _unit(x, "samples")
+    else:
+        v, n_const = _zscore(x)
+
+    n_cond = len(ids)
+    intra = np.full(n_cond, np.nan)
+    means = np.empty((n_cond, v.shape[1]))
+    rep_vals = np.full(n_cond, np.nan)
+    n_repeats = 0 if reps is None else len(np.unique(reps))
+    for k in range(n_cond):
+        rows = order[starts[k] : starts[k + 1]]
+        vk = v[rows]
+        if len(rows) >= 2:
+            intra[k] = _pairwise_stat(vk, metric)
+        means[k] = (x[rows] if metric == "cosine" else vk).mean(axis=0)
+        if reps is not None:
+            r_ids, r_inv = np.unique(reps[rows], return_inverse=True)
+            if len(r_ids) >= 2:
+                src = x[rows] if metric == "cosine" else vk
+                sums = np.zeros((len(r_ids), src.shape[1]))
+                np.add.at(sums, r_inv.reshape(-1), src)
+                rep_means = sums / np.bincount(r_inv.reshape(-1))[:, None]
+                if metric == "cosine":
+                    rep_means = _unit(rep_means, f"repeat means of condition {ids[k]}")
+                rep_vals[k] = _pairwise_stat(rep_means, metric)
+
+    if metric == "cosine":
+        means = _unit(means, "condition means")
+    out: dict[str, Any] = {
+        "intra_class": float(np.nanmean(intra)),
+        "inter_class": _pairwise_stat(means, metric),
+    }
+    if reps is not None:
+        if np.isnan(rep_vals).all():
+            raise ValueError(
+                "no condition occurs in 2 or more repeats: inter-repetition distance is "
+                f"undefined ({n_repeats} distinct repeats)"
+            )
+        out["inter_repetition"] = float(np.nanmean(rep_vals))
+    out.update(
+        metric=REPORTED_NAMES[metric],
+        n_samples=int(n_time),
+        n_units=int(n_units),
+        n_constant_units=n_const,
+        n_conditions=int(n_cond),
+        n_conditions_intra=int((counts >= 2).sum()),
+        condition_ids=ids,
+        counts=counts,
+        intra_class_per_condition=intra,
+    )
+    if reps is not None:
+        out.update(
+            n_repeats=int(n_repeats),
+            n_conditions_repetition=int((~np.isnan(rep_vals)).sum()),
+            inter_repetition_per_condition=rep_vals,
+        )
+    return out
