@@ -31,14 +31,16 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    from cebra_lens_core.data.types import Dataset, LabelInfo, Session, blocked_split
+    from cebra_lens_core.data.types import Dataset, Session, blocked_split
     from cebra_lens_core.models import TrainingSpec, train_model
     from cebra_lens_core.store import open_activation_store, write_activation_store
 
     rng = np.random.default_rng(0)
     small = rng.poisson(1.0, size=(2000, args.neurons)).astype(np.float32)
     ds = Dataset("bench", [Session(small, {}, blocked_split(2000, 0.2))], {})
-    model = train_model(ds, TrainingSpec(architecture=args.architecture, max_iterations=0, batch_size=64))
+    model = train_model(
+        ds, TrainingSpec(architecture=args.architecture, max_iterations=0, batch_size=64)
+    )
     neural = np.empty((args.timepoints, args.neurons), dtype=np.float32)
     for start in range(0, args.timepoints, 100_000):  # generate in blocks: keep the baseline low
         stop = min(args.timepoints, start + 100_000)
@@ -54,7 +56,9 @@ def main() -> None:
         head = model.transform(neural[:5000])
         # rows away from the end see the same context in both computations
         diff = float(np.abs(last[:4000].values - head[:4000]).max())
-        size_mb = sum(f.stat().st_size for f in (Path(tmp) / "b.zarr").rglob("*") if f.is_file()) / 2**20
+        size_mb = (
+            sum(f.stat().st_size for f in (Path(tmp) / "b.zarr").rglob("*") if f.is_file()) / 2**20
+        )
     numbers = {
         "timepoints": args.timepoints,
         "neurons": args.neurons,

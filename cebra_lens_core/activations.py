@@ -243,7 +243,9 @@ def _chunk_dataset(
     return xr.Dataset(data_vars, coords=chunk_coords)
 
 
-def base_attrs(model, session_id: int | None, layers: Sequence[LayerInfo], extra: Mapping | None) -> dict:
+def base_attrs(
+    model, session_id: int | None, layers: Sequence[LayerInfo], extra: Mapping | None
+) -> dict:
     """Provenance attributes of an activation store (model, versions, per-layer paths)."""
     import cebra
 
@@ -323,5 +325,9 @@ class ProgressLog:
             self._last = now
             log.info(
                 "%s: %d / %d time points (%.0f%%, %.1f s)",
-                self.label, done, total, 100.0 * done / total, now - self._t0,
+                self.label,
+                done,
+                total,
+                100.0 * done / total,
+                now - self._t0,
             )

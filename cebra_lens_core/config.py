@@ -117,7 +117,11 @@ def _describe_error(error, schema: dict) -> str:
     path = "/".join(str(p) for p in error.absolute_path) or "(top level)"
     if error.validator == "additionalProperties":
         allowed = list(error.schema.get("properties", {}))
-        extras = [k for k in error.instance if k not in allowed] if isinstance(error.instance, dict) else []
+        extras = (
+            [k for k in error.instance if k not in allowed]
+            if isinstance(error.instance, dict)
+            else []
+        )
         parts = []
         for key in extras:
             close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.5)
@@ -126,7 +130,9 @@ def _describe_error(error, schema: dict) -> str:
         if parts:
             return "; ".join(parts)
     if error.validator == "enum":
-        close = difflib.get_close_matches(str(error.instance), [str(v) for v in error.validator_value], n=1)
+        close = difflib.get_close_matches(
+            str(error.instance), [str(v) for v in error.validator_value], n=1
+        )
         hint = f" — did you mean {close[0]!r}?" if close else ""
         return f"{path}: {error.instance!r} is not one of {error.validator_value}{hint}"
     return f"{path}: {error.message}"
@@ -167,9 +173,15 @@ def expand_models(config: Mapping) -> list[ModelEntry]:
         training = {k: item.get(k, defaults.get(k)) for k in TRAINING_KEYS}
         if "seeds" in item:
             for seed in item["seeds"]:
-                entries.append(ModelEntry(f"{name}_seed{seed}", name, item["dataset"], int(seed), None, training))
+                entries.append(
+                    ModelEntry(
+                        f"{name}_seed{seed}", name, item["dataset"], int(seed), None, training
+                    )
+                )
         else:
-            entries.append(ModelEntry(name, name, item["dataset"], int(item.get("seed", 0)), None, training))
+            entries.append(
+                ModelEntry(name, name, item["dataset"], int(item.get("seed", 0)), None, training)
+            )
     return entries
 
 
@@ -184,13 +196,17 @@ def check_references(config: Mapping, models: list[ModelEntry]) -> None:
     names = [m.name for m in models]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise ConfigError(f"duplicate model names {duplicates}: every model (after seed expansion) needs a unique name")
+        raise ConfigError(
+            f"duplicate model names {duplicates}: every model (after seed expansion) needs a unique name"
+        )
     datasets = config["datasets"]
     for m in models:
         if m.dataset not in datasets:
             close = difflib.get_close_matches(m.dataset, list(datasets), n=1)
             hint = f" — did you mean {close[0]!r}?" if close else ""
-            raise ConfigError(f"model {m.name!r} uses unknown dataset {m.dataset!r}{hint} (defined: {list(datasets)})")
+            raise ConfigError(
+                f"model {m.name!r} uses unknown dataset {m.dataset!r}{hint} (defined: {list(datasets)})"
+            )
         if not m.trained:
             continue
         cond, labels = m.training["conditional"], list(m.training["labels"] or [])
@@ -201,13 +217,19 @@ def check_references(config: Mapping, models: list[ModelEntry]) -> None:
                 f"dataset {m.dataset!r} has several sessions, so use conditional 'behavior'"
             )
         if cond != "time" and not labels:
-            raise ConfigError(f"model {m.name!r}: conditional {cond!r} needs `labels` (e.g. [position])")
+            raise ConfigError(
+                f"model {m.name!r}: conditional {cond!r} needs `labels` (e.g. [position])"
+            )
         if cond == "time" and labels:
-            raise ConfigError(f"model {m.name!r}: conditional 'time' uses no labels; remove `labels` {labels}")
+            raise ConfigError(
+                f"model {m.name!r}: conditional 'time' uses no labels; remove `labels` {labels}"
+            )
         known = available_labels(datasets[m.dataset])
         unknown = [lab for lab in labels if known is not None and lab not in known]
         if unknown:
-            raise ConfigError(f"model {m.name!r}: labels {unknown} are not in dataset {m.dataset!r} (available: {list(known)})")
+            raise ConfigError(
+                f"model {m.name!r}: labels {unknown} are not in dataset {m.dataset!r} (available: {list(known)})"
+            )
     pairs = config.get("cka", {}).get("pairs", "all")
     if pairs != "all":
         by_name = {m.name: m for m in models}
@@ -262,9 +284,13 @@ def prepare_config(config: Mapping, schema_path: str | os.PathLike) -> dict:
     effective = validate_against_schema(config, schema)
     for name, spec in effective["datasets"].items():
         if spec["source"] == "files" and not spec.get("sessions"):
-            raise ConfigError(f"dataset {name!r}: source 'files' needs `sessions` (neural file, key, labels)")
+            raise ConfigError(
+                f"dataset {name!r}: source 'files' needs `sessions` (neural file, key, labels)"
+            )
         if spec["source"] == "registry" and not spec.get("name"):
-            raise ConfigError(f"dataset {name!r}: source 'registry' needs `name` (e.g. rat-hippocampus-single-achilles)")
+            raise ConfigError(
+                f"dataset {name!r}: source 'registry' needs `name` (e.g. rat-hippocampus-single-achilles)"
+            )
         source = spec["source"]
         kind = "synthetic" if source in SYNTHETIC_LABELS else source
         misplaced = sorted(set(spec) - set(_DATASET_KEYS[kind]))

@@ -37,7 +37,16 @@ COLUMNS: tuple[str, ...] = (
     "ci_high",
     "n",
 )
-TEXT_COLUMNS = ("analysis", "dataset", "model", "layer_name", "other_model", "metric", "label", "variant")
+TEXT_COLUMNS = (
+    "analysis",
+    "dataset",
+    "model",
+    "layer_name",
+    "other_model",
+    "metric",
+    "label",
+    "variant",
+)
 INTEGER_COLUMNS = ("layer", "other_layer", "n")
 FLOAT_COLUMNS = ("value", "ci_low", "ci_high")
 
@@ -92,10 +101,16 @@ def read_rows(path: str | os.PathLike) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"results file {path} does not exist")
-    frame = pd.read_csv(path, dtype={c: str for c in TEXT_COLUMNS}, keep_default_na=False,
-                        na_values={c: [""] for c in INTEGER_COLUMNS + FLOAT_COLUMNS})
+    frame = pd.read_csv(
+        path,
+        dtype={c: str for c in TEXT_COLUMNS},
+        keep_default_na=False,
+        na_values={c: [""] for c in INTEGER_COLUMNS + FLOAT_COLUMNS},
+    )
     if tuple(frame.columns) != COLUMNS:
-        raise ValueError(f"{path}: columns {list(frame.columns)} differ from the contract {list(COLUMNS)}")
+        raise ValueError(
+            f"{path}: columns {list(frame.columns)} differ from the contract {list(COLUMNS)}"
+        )
     return normalize(frame)
 
 
@@ -105,7 +120,17 @@ def combine(paths: Sequence[str | os.PathLike]) -> pd.DataFrame:
     if not frames:
         return make_rows([])
     frame = pd.concat(frames, ignore_index=True)
-    order = ["analysis", "dataset", "model", "other_model", "metric", "label", "variant", "layer", "other_layer"]
+    order = [
+        "analysis",
+        "dataset",
+        "model",
+        "other_model",
+        "metric",
+        "label",
+        "variant",
+        "layer",
+        "other_layer",
+    ]
     return frame.sort_values(order, kind="mergesort", na_position="first").reset_index(drop=True)
 
 

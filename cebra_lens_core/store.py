@@ -121,7 +121,9 @@ def open_activation_store(path: str | os.PathLike) -> xr.Dataset:
 
 def layer_names(ds: xr.Dataset) -> list[str]:
     """The layer variables of a store in forward order (``layer_00``, ``layer_01`` ...)."""
-    return sorted((str(v) for v in ds.data_vars if _LAYER_RE.match(str(v))), key=lambda s: int(s[6:]))
+    return sorted(
+        (str(v) for v in ds.data_vars if _LAYER_RE.match(str(v))), key=lambda s: int(s[6:])
+    )
 
 
 def check_store(ds: xr.Dataset, *, where: str = "activation store") -> xr.Dataset:

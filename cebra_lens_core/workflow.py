@@ -38,9 +38,7 @@ def plan_stores(config: Mapping) -> dict[str, tuple[str, int | None]]:
         else:
             for k in range(n):
                 stores[f"{m.name}_session{k}"] = (m.name, k)
-    if len(stores) != sum(
-        n_sessions(config["datasets"][m.dataset]) for m in config["_models"]
-    ):
+    if len(stores) != sum(n_sessions(config["datasets"][m.dataset]) for m in config["_models"]):
         from cebra_lens_core.config import ConfigError
 
         raise ConfigError(
@@ -69,9 +67,7 @@ def plan_cka_pairs(
 
     spec = config.get("cka", {}).get("pairs", "all")
     if spec == "all":
-        return [
-            (a, b) for i, a in enumerate(names) for b in names[i:] if same_data(a, b)
-        ]
+        return [(a, b) for i, a in enumerate(names) for b in names[i:] if same_data(a, b)]
     pairs: list[tuple[str, str]] = []
     for ma, mb in spec:
         for a in (s for s in names if stores[s][0] == ma):

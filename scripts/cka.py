@@ -1,14 +1,15 @@
 """Snakemake script: layer × layer CKA between two activation stores, as results rows."""
+# `snakemake` (input, output, params, log, threads) is injected by Snakemake.
 
 from cebra_lens_core.analyses.cka import cka_rows
 from cebra_lens_core.results import write_rows
 from cebra_lens_core.store import open_activation_store
 from cebra_lens_core.workflow import setup_job
 
-log = setup_job(snakemake)  # noqa: F821 - injected by Snakemake
-params = snakemake.params  # noqa: F821
-a = open_activation_store(snakemake.input.a)  # noqa: F821
-b = a if params.a == params.b else open_activation_store(snakemake.input.b)  # noqa: F821
+log = setup_job(snakemake)
+params = snakemake.params
+a = open_activation_store(snakemake.input.a)
+b = a if params.a == params.b else open_activation_store(snakemake.input.b)
 opts = params.cka
 rows = cka_rows(
     a,
@@ -22,4 +23,4 @@ rows = cka_rows(
     seed=opts["seed"],
 )
 log.info("%d CKA values for %s vs %s", len(rows), params.a, params.b)
-write_rows(rows, snakemake.output[0])  # noqa: F821
+write_rows(rows, snakemake.output[0])

@@ -1,11 +1,12 @@
 """Snakemake script: load or generate one dataset and save it as .npz."""
+# `snakemake` (input, output, params, log, threads) is injected by Snakemake.
 
 from cebra_lens_core.data import load_dataset, save_dataset
 from cebra_lens_core.workflow import setup_job
 
-log = setup_job(snakemake)  # noqa: F821 - injected by Snakemake
-name = snakemake.wildcards.dataset  # noqa: F821
-dataset = load_dataset(name, snakemake.params.spec)  # noqa: F821
+log = setup_job(snakemake)
+name = snakemake.wildcards.dataset
+dataset = load_dataset(name, snakemake.params.spec)
 log.info(
     "dataset %s: %d session(s), shapes %s, labels %s",
     name,
@@ -13,4 +14,4 @@ log.info(
     [s.neural.shape for s in dataset.sessions],
     dataset.label_names,
 )
-save_dataset(dataset, snakemake.output[0])  # noqa: F821
+save_dataset(dataset, snakemake.output[0])

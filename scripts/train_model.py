@@ -1,18 +1,23 @@
 """Snakemake script: train one CEBRA model, save it and its loss curve."""
+# `snakemake` (input, output, params, log, threads) is injected by Snakemake.
 
 from cebra_lens_core.atomic import atomic_path
 from cebra_lens_core.data import read_dataset
 from cebra_lens_core.models import TrainingSpec, save_model, train_model, training_history
 from cebra_lens_core.workflow import resolve_device, setup_job
 
-log = setup_job(snakemake)  # noqa: F821 - injected by Snakemake
-params = snakemake.params  # noqa: F821
+log = setup_job(snakemake)
+params = snakemake.params
 spec = TrainingSpec(**params.training, seed=params.seed)
-dataset = read_dataset(snakemake.input.dataset)  # noqa: F821
-log.info("training %s on %s: %s", snakemake.wildcards.model, dataset.name, spec)  # noqa: F821
+dataset = read_dataset(snakemake.input.dataset)
+log.info("training %s on %s: %s", snakemake.wildcards.model, dataset.name, spec)
 model = train_model(dataset, spec, device=resolve_device(params.device))
 history = training_history(model)
-log.info("final loss %.4f after %d iterations", history["loss"].iloc[-1] if len(history) else float("nan"), len(history))
-with atomic_path(snakemake.output.loss) as tmp:  # noqa: F821
+log.info(
+    "final loss %.4f after %d iterations",
+    history["loss"].iloc[-1] if len(history) else float("nan"),
+    len(history),
+)
+with atomic_path(snakemake.output.loss) as tmp:
     history.to_csv(tmp, index=False)
-save_model(model, snakemake.output.model)  # noqa: F821
+save_model(model, snakemake.output.model)

@@ -1,4 +1,5 @@
 """Snakemake script: training loss curves of all trained models on one figure."""
+# `snakemake` (input, output, params, log, threads) is injected by Snakemake.
 
 import pandas as pd
 
@@ -6,9 +7,9 @@ from cebra_lens_core.plots.common import save_figure
 from cebra_lens_core.plots.training import plot_training_loss
 from cebra_lens_core.workflow import setup_job
 
-setup_job(snakemake)  # noqa: F821 - injected by Snakemake
+setup_job(snakemake)
 histories = {
     name: pd.read_csv(path)
-    for name, path in zip(snakemake.params.models, snakemake.input.losses, strict=True)  # noqa: F821
+    for name, path in zip(snakemake.params.models, snakemake.input.losses, strict=True)
 }
-save_figure(plot_training_loss(histories), snakemake.output[0])  # noqa: F821
+save_figure(plot_training_loss(histories), snakemake.output[0])

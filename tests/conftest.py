@@ -26,7 +26,10 @@ def toy_dataset(n_sessions: int = 1, T: int = 1200, n_neurons: int = 12, seed: i
         neural = np.tanh(latent[:, None] * weights) + 0.1 * rng.normal(size=(T, n_neurons + k))
         labels = {"position": latent, "side": (latent > np.median(latent)).astype(np.int64)}
         sessions.append(Session(neural.astype(np.float32), labels, blocked_split(T, 0.25)))
-    info = {"position": LabelInfo("continuous", "m"), "side": LabelInfo("discrete", "", ("low", "high"))}
+    info = {
+        "position": LabelInfo("continuous", "m"),
+        "side": LabelInfo("discrete", "", ("low", "high")),
+    }
     return Dataset("toy", sessions, info, bin_width_s=0.025).validate()
 
 

@@ -83,14 +83,18 @@ def test_impulse_response_is_centred_on_the_impulse(architecture):
         assert support[0] <= t0 <= support[-1], v
         assert abs((support[0] + support[-1]) / 2 - t0) <= 0.5 + 1e-9, (v, support)
         # the embedding sees exactly the receptive field [t - left, t + right - 1]
-    emb = np.abs(ds[[v for v in ds.data_vars if ds[v].attrs["kind"] != "norm"][-1]].values).sum(axis=1)
+    emb = np.abs(ds[[v for v in ds.data_vars if ds[v].attrs["kind"] != "norm"][-1]].values).sum(
+        axis=1
+    )
     np.testing.assert_array_equal(np.flatnonzero(emb > 0), np.arange(t0 - right + 1, t0 + left + 1))
 
 
 def test_multi_session(multi_model, multi_dataset):
     for k, session in enumerate(multi_dataset.sessions):
         ds = extract_activations(multi_model, session.neural, session_id=k)
-        np.testing.assert_allclose(_last(ds), multi_model.transform(session.neural, session_id=k), atol=1e-5)
+        np.testing.assert_allclose(
+            _last(ds), multi_model.transform(session.neural, session_id=k), atol=1e-5
+        )
         assert ds.attrs["session_id"] == k
     with pytest.raises(ValueError, match="multi-session model with 2 sessions"):
         extract_activations(multi_model, multi_dataset.sessions[0].neural)
@@ -101,7 +105,11 @@ def test_multi_session(multi_model, multi_dataset):
 def test_labels_split_and_attrs(conv_model, toy):
     s = toy.sessions[0]
     ds = extract_activations(
-        conv_model, s.neural, labels=s.labels, label_info=toy.label_info, train=s.train,
+        conv_model,
+        s.neural,
+        labels=s.labels,
+        label_info=toy.label_info,
+        train=s.train,
         attrs={"model": "m", "dataset_name": "toy"},
     )
     np.testing.assert_array_equal(ds["label_position"].values, s.labels["position"])

@@ -40,24 +40,60 @@ def _with(change):
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda c: c.update(modle_defaults={}), "unknown key 'modle_defaults'.*did you mean 'model_defaults'"),
-        (lambda c: c["models"][0].update(architecure="x"), "unknown key 'architecure'.*did you mean 'architecture'"),
-        (lambda c: c["cka"].update(kinds=["linaer"]), "'linaer' is not one of.*did you mean 'linear'"),
-        (lambda c: c["models"][0].update(output_dimension=0), "output_dimension.*minimum of 1|0 is less than the minimum"),
+        (
+            lambda c: c.update(modle_defaults={}),
+            "unknown key 'modle_defaults'.*did you mean 'model_defaults'",
+        ),
+        (
+            lambda c: c["models"][0].update(architecure="x"),
+            "unknown key 'architecure'.*did you mean 'architecture'",
+        ),
+        (
+            lambda c: c["cka"].update(kinds=["linaer"]),
+            "'linaer' is not one of.*did you mean 'linear'",
+        ),
+        (
+            lambda c: c["models"][0].update(output_dimension=0),
+            "output_dimension.*minimum of 1|0 is less than the minimum",
+        ),
         (lambda c: c["datasets"]["hippocampus"].update(test_fraction=1.5), "test_fraction"),
-        (lambda c: c["models"][0].update(dataset="hipocampus"), "unknown dataset 'hipocampus'.*did you mean 'hippocampus'"),
+        (
+            lambda c: c["models"][0].update(dataset="hipocampus"),
+            "unknown dataset 'hipocampus'.*did you mean 'hippocampus'",
+        ),
         (lambda c: c["models"].append(copy.deepcopy(c["models"][0])), "duplicate model names"),
-        (lambda c: c["models"][0].update(labels=["speed"]), r"labels \['speed'\] are not in dataset"),
+        (
+            lambda c: c["models"][0].update(labels=["speed"]),
+            r"labels \['speed'\] are not in dataset",
+        ),
         (lambda c: c["models"][1].update(labels=["position"]), "conditional 'time' uses no labels"),
-        (lambda c: c["cka"].update(pairs=[["offset10_time_seed0", "nope"]]), "cka.pairs names unknown model 'nope'"),
-        (lambda c: c["datasets"]["hippocampus"]["params"].update(n_nerons=3), "unknown parameter 'n_nerons'.*did you mean 'n_neurons'"),
-        (lambda c: c["datasets"]["hippocampus"].update(source="hipocampus"), "did you mean 'hippocampus'"),
+        (
+            lambda c: c["cka"].update(pairs=[["offset10_time_seed0", "nope"]]),
+            "cka.pairs names unknown model 'nope'",
+        ),
+        (
+            lambda c: c["datasets"]["hippocampus"]["params"].update(n_nerons=3),
+            "unknown parameter 'n_nerons'.*did you mean 'n_neurons'",
+        ),
+        (
+            lambda c: c["datasets"]["hippocampus"].update(source="hipocampus"),
+            "did you mean 'hippocampus'",
+        ),
         (lambda c: c["models"][0].update(name="a__b"), "name"),
         (lambda c: c["models"][0].update(file="m.pt"), "loaded from file"),
         (lambda c: c["datasets"].update(mine={"source": "files"}), "needs `sessions`"),
-        (lambda c: c["models"][0].update(architecture="offset10-modle"), "did you mean offset10-model"),
-        (lambda c: c["datasets"]["hippocampus"]["params"].update(n_sessions=2), "multi-session models only with labels"),
-        (lambda c: c["datasets"]["hippocampus"].update(bin_width_s=0.1), "do not apply to source .hippocampus."),
+        (
+            lambda c: c["models"][0].update(architecture="offset10-modle"),
+            "did you mean offset10-model",
+        ),
+        (
+            lambda c: c["datasets"]["hippocampus"]["params"].update(n_sessions=2),
+            "multi-session models only with labels",
+        ),
+        (
+            lambda c: c["datasets"]["hippocampus"].update(bin_width_s=0.1),
+            "do not apply to source .hippocampus.",
+        ),
     ],
 )
 def test_invalid_configs_name_the_problem(change, message):
@@ -66,7 +102,11 @@ def test_invalid_configs_name_the_problem(change, message):
 
 
 def test_file_model_and_explicit_pairs():
-    cfg = _with(lambda c: c["models"].append({"name": "mine", "dataset": "hippocampus", "file": "models/mine.pt"}))
+    cfg = _with(
+        lambda c: c["models"].append(
+            {"name": "mine", "dataset": "hippocampus", "file": "models/mine.pt"}
+        )
+    )
     cfg["cka"]["pairs"] = [["mine", "offset10_time_seed0"]]
     out = prepare(cfg)
     mine = [m for m in out["_models"] if m.name == "mine"][0]

@@ -10,17 +10,47 @@ from cebra_lens_core.results import COLUMNS, combine, load_summary, make_rows, w
 
 def test_columns_contract():
     assert COLUMNS == (
-        "analysis", "dataset", "model", "layer", "layer_name", "other_model", "other_layer",
-        "metric", "label", "variant", "value", "ci_low", "ci_high", "n",
+        "analysis",
+        "dataset",
+        "model",
+        "layer",
+        "layer_name",
+        "other_model",
+        "other_layer",
+        "metric",
+        "label",
+        "variant",
+        "value",
+        "ci_low",
+        "ci_high",
+        "n",
     )
 
 
 def test_round_trip_with_empty_fields(tmp_path):
-    rows = make_rows([
-        {"analysis": "cka", "model": "a", "layer": 0, "other_model": "b", "other_layer": 2,
-         "metric": "cka", "variant": "linear", "value": 0.5, "n": 10},
-        {"analysis": "decoding", "model": "a", "layer": 1, "metric": "r2", "label": "position", "value": -0.25},
-    ])
+    rows = make_rows(
+        [
+            {
+                "analysis": "cka",
+                "model": "a",
+                "layer": 0,
+                "other_model": "b",
+                "other_layer": 2,
+                "metric": "cka",
+                "variant": "linear",
+                "value": 0.5,
+                "n": 10,
+            },
+            {
+                "analysis": "decoding",
+                "model": "a",
+                "layer": 1,
+                "metric": "r2",
+                "label": "position",
+                "value": -0.25,
+            },
+        ]
+    )
     write_rows(rows, tmp_path / "r.csv")
     text = (tmp_path / "r.csv").read_text().splitlines()
     assert text[0] == ",".join(COLUMNS)
@@ -37,8 +67,12 @@ def test_unknown_column_rejected():
 
 
 def test_combine_sorted(tmp_path):
-    write_rows(make_rows([{"analysis": "cka", "model": "b", "layer": 1, "value": 1}]), tmp_path / "1.csv")
-    write_rows(make_rows([{"analysis": "cka", "model": "a", "layer": 0, "value": 2}]), tmp_path / "2.csv")
+    write_rows(
+        make_rows([{"analysis": "cka", "model": "b", "layer": 1, "value": 1}]), tmp_path / "1.csv"
+    )
+    write_rows(
+        make_rows([{"analysis": "cka", "model": "a", "layer": 0, "value": 2}]), tmp_path / "2.csv"
+    )
     assert combine([tmp_path / "1.csv", tmp_path / "2.csv"])["model"].tolist() == ["a", "b"]
 
 

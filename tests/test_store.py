@@ -17,8 +17,12 @@ from cebra_lens_core.store import (
 
 def test_streamed_store_round_trips(conv_model, toy, tmp_path):
     s = toy.sessions[0]
-    kwargs = dict(labels=s.labels, label_info=toy.label_info, train=s.train,
-                  attrs={"model": "m", "dataset_name": "toy", "seed": 0, "config_hash": "abc"})
+    kwargs = dict(
+        labels=s.labels,
+        label_info=toy.label_info,
+        train=s.train,
+        attrs={"model": "m", "dataset_name": "toy", "seed": 0, "config_hash": "abc"},
+    )
     memory = extract_activations(conv_model, s.neural, **kwargs)
     # chunk smaller than the recording: several appends along time
     import cebra_lens_core.store as store
@@ -38,8 +42,20 @@ def test_streamed_store_round_trips(conv_model, toy, tmp_path):
     np.testing.assert_array_equal(disk["time"].values, np.arange(len(s.neural)))
     np.testing.assert_array_equal(disk["train"].values, s.train)
     np.testing.assert_array_equal(disk["label_side"].values, s.labels["side"])
-    for key in ("model", "architecture", "solver", "output_dimension", "seed", "session_id", "dataset_name",
-                "layer_module_paths", "layer_kinds", "cebra_version", "torch_version", "config_hash"):
+    for key in (
+        "model",
+        "architecture",
+        "solver",
+        "output_dimension",
+        "seed",
+        "session_id",
+        "dataset_name",
+        "layer_module_paths",
+        "layer_kinds",
+        "cebra_version",
+        "torch_version",
+        "config_hash",
+    ):
         assert key in disk.attrs, key
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 

@@ -7,22 +7,40 @@ from cebra_lens_core.workflow import plan_cka_pairs, plan_stores, resolve_device
 
 
 def _cfg(pairs="all"):
-    models = [ModelEntry("a", "a", "one", 0, None), ModelEntry("b", "b", "one", 0, None),
-              ModelEntry("m", "m", "two", 0, None), ModelEntry("n", "n", "two", 0, None)]
-    datasets = {"one": {"source": "hippocampus", "params": {}},
-                "two": {"source": "lorenz", "params": {"n_sessions": 2}}}
+    models = [
+        ModelEntry("a", "a", "one", 0, None),
+        ModelEntry("b", "b", "one", 0, None),
+        ModelEntry("m", "m", "two", 0, None),
+        ModelEntry("n", "n", "two", 0, None),
+    ]
+    datasets = {
+        "one": {"source": "hippocampus", "params": {}},
+        "two": {"source": "lorenz", "params": {"n_sessions": 2}},
+    }
     return {"_models": models, "datasets": datasets, "cka": {"pairs": pairs}}
 
 
 def test_stores_and_all_pairs():
     cfg = _cfg()
     stores = plan_stores(cfg)
-    assert stores == {"a": ("a", None), "b": ("b", None), "m_session0": ("m", 0),
-                      "m_session1": ("m", 1), "n_session0": ("n", 0), "n_session1": ("n", 1)}
+    assert stores == {
+        "a": ("a", None),
+        "b": ("b", None),
+        "m_session0": ("m", 0),
+        "m_session1": ("m", 1),
+        "n_session0": ("n", 0),
+        "n_session1": ("n", 1),
+    }
     assert plan_cka_pairs(cfg, stores) == [
-        ("a", "a"), ("a", "b"), ("b", "b"),
-        ("m_session0", "m_session0"), ("m_session0", "n_session0"), ("m_session1", "m_session1"),
-        ("m_session1", "n_session1"), ("n_session0", "n_session0"), ("n_session1", "n_session1"),
+        ("a", "a"),
+        ("a", "b"),
+        ("b", "b"),
+        ("m_session0", "m_session0"),
+        ("m_session0", "n_session0"),
+        ("m_session1", "m_session1"),
+        ("m_session1", "n_session1"),
+        ("n_session0", "n_session0"),
+        ("n_session1", "n_session1"),
     ]
 
 
@@ -40,7 +58,10 @@ def test_store_name_collision_refused():
 def test_explicit_pairs():
     cfg = _cfg(pairs=[["m", "n"], ["a", "a"]])
     assert plan_cka_pairs(cfg, plan_stores(cfg)) == [
-        ("m_session0", "n_session0"), ("m_session1", "n_session1"), ("a", "a")]
+        ("m_session0", "n_session0"),
+        ("m_session1", "n_session1"),
+        ("a", "a"),
+    ]
 
 
 def test_device_falls_back_to_cpu():

@@ -57,18 +57,34 @@ def cka_rows(
     dataset = str(store_a.attrs.get("dataset_name", store_a.attrs.get("dataset", "")))
     rows = []
     for kind in kinds:
-        log.info("%s CKA %s vs %s on %d %s time points", kind, name_a, name_b, a.sizes["time"], split)
+        log.info(
+            "%s CKA %s vs %s on %d %s time points", kind, name_a, name_b, a.sizes["time"], split
+        )
         result = cka_matrix_result(
-            layers_a, layers_b, kind, chunk_size=chunk_size, max_samples=rbf_max_samples,
-            seed=seed, names_a=[f"{name_a}:{v}" for v in vars_a],
+            layers_a,
+            layers_b,
+            kind,
+            chunk_size=chunk_size,
+            max_samples=rbf_max_samples,
+            seed=seed,
+            names_a=[f"{name_a}:{v}" for v in vars_a],
             names_b=None if same else [f"{name_b}:{v}" for v in vars_b],
         )
         for i, va in enumerate(vars_a):
             for j in range(len(vars_b)):
-                rows.append({
-                    "analysis": "cka", "dataset": dataset, "model": name_a, "layer": i,
-                    "layer_name": a[va].attrs.get("layer_name", ""), "other_model": name_b,
-                    "other_layer": j, "metric": "cka", "variant": kind,
-                    "value": float(result.values[i, j]), "n": int(result.n_samples),
-                })
+                rows.append(
+                    {
+                        "analysis": "cka",
+                        "dataset": dataset,
+                        "model": name_a,
+                        "layer": i,
+                        "layer_name": a[va].attrs.get("layer_name", ""),
+                        "other_model": name_b,
+                        "other_layer": j,
+                        "metric": "cka",
+                        "variant": kind,
+                        "value": float(result.values[i, j]),
+                        "n": int(result.n_samples),
+                    }
+                )
     return make_rows(rows)

@@ -126,9 +126,7 @@ def validate_neural(neural: np.ndarray, *, where: str = "neural data") -> np.nda
     """
     arr = np.asarray(neural)
     if arr.ndim != 2:
-        raise DataError(
-            f"{where}: neural data must be 2-D (time × neurons), got shape {arr.shape}"
-        )
+        raise DataError(f"{where}: neural data must be 2-D (time × neurons), got shape {arr.shape}")
     if arr.shape[0] < 2 or arr.shape[1] < 1:
         raise DataError(
             f"{where}: neural data needs at least 2 time points and 1 neuron, got shape {arr.shape}"
@@ -156,7 +154,9 @@ def validate_label(
     prefix = f"{where}: label {name!r}" if where else f"label {name!r}"
     arr = np.asarray(values)
     if arr.ndim != 1:
-        raise DataError(f"{prefix} must be 1-D with one value per time point, got shape {arr.shape}")
+        raise DataError(
+            f"{prefix} must be 1-D with one value per time point, got shape {arr.shape}"
+        )
     if arr.shape[0] != n_timepoints:
         raise DataError(
             f"{prefix} has {arr.shape[0]} values but the neural data has {n_timepoints} time points"

@@ -50,9 +50,13 @@ def get_encoder(model, session_id: int | None = None):
     if isinstance(encoders, nn.ModuleList):
         n = len(encoders)
         if session_id is None:
-            raise ValueError(f"this is a multi-session model with {n} sessions; pass session_id in 0..{n - 1}")
+            raise ValueError(
+                f"this is a multi-session model with {n} sessions; pass session_id in 0..{n - 1}"
+            )
         if not 0 <= int(session_id) < n:
-            raise ValueError(f"session_id {session_id} is out of range for a model with {n} sessions (0..{n - 1})")
+            raise ValueError(
+                f"session_id {session_id} is out of range for a model with {n} sessions (0..{n - 1})"
+            )
         return encoders[int(session_id)]
     if session_id not in (None, 0):
         raise ValueError(f"session_id {session_id} given for a single-session model; use None or 0")

@@ -187,7 +187,9 @@ def describe_architecture(
     return list_layers(encoder)
 
 
-def build_encoder(architecture: str, num_neurons: int, num_units: int, num_output: int) -> nn.Module:
+def build_encoder(
+    architecture: str, num_neurons: int, num_units: int, num_output: int
+) -> nn.Module:
     """Instantiate a registered CEBRA architecture, with a helpful error for unknown names."""
     import cebra.models
 

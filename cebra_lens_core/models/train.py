@@ -64,7 +64,9 @@ class TrainingSpec:
         if self.conditional not in CONDITIONALS:
             raise ValueError(f"conditional must be one of {CONDITIONALS}, got {self.conditional!r}")
         if self.conditional != "time" and not self.labels:
-            raise ValueError(f"conditional {self.conditional!r} needs at least one label in `labels`")
+            raise ValueError(
+                f"conditional {self.conditional!r} needs at least one label in `labels`"
+            )
         if self.conditional == "time" and self.labels:
             raise ValueError("conditional 'time' uses no labels; remove `labels` or use 'behavior'")
         if int(self.max_iterations) < 0:
@@ -72,7 +74,9 @@ class TrainingSpec:
         if int(self.batch_size) < 2:
             raise ValueError(f"batch_size must be >= 2, got {self.batch_size}")
         if self.temperature_mode not in ("constant", "auto"):
-            raise ValueError(f"temperature_mode must be 'constant' or 'auto', got {self.temperature_mode!r}")
+            raise ValueError(
+                f"temperature_mode must be 'constant' or 'auto', got {self.temperature_mode!r}"
+            )
         if not float(self.temperature) > 0:
             raise ValueError(f"temperature must be > 0, got {self.temperature}")
         if self.distance not in ("cosine", "euclidean"):
@@ -121,8 +125,12 @@ def seeded_cebra(seed: int) -> Iterator[None]:
 def _label_arrays(dataset: Dataset, labels: Sequence[str], session: int, train: np.ndarray) -> list:
     """Split the requested labels into CEBRA's (continuous (T, k) float, discrete (T,) int) inputs."""
     s = dataset.sessions[session]
-    continuous = [s.labels[lab][train] for lab in labels if dataset.label_info[lab].kind == "continuous"]
-    discrete = [s.labels[lab][train] for lab in labels if dataset.label_info[lab].kind == "discrete"]
+    continuous = [
+        s.labels[lab][train] for lab in labels if dataset.label_info[lab].kind == "continuous"
+    ]
+    discrete = [
+        s.labels[lab][train] for lab in labels if dataset.label_info[lab].kind == "discrete"
+    ]
     out = []
     if continuous:
         out.append(np.stack(continuous, axis=1).astype(np.float32))

@@ -60,7 +60,9 @@ def plot_cka_heatmap(
     variants = tuple(v for v in (variants or ("linear", "debiased", "rbf")) if v in available)
     if not variants:
         raise ValueError(f"no CKA rows for {model_a} vs {model_b}")
-    fig, axes = plt.subplots(1, len(variants), figsize=(4.2 * len(variants) + 0.6, 4.0), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(variants), figsize=(4.2 * len(variants) + 0.6, 4.0), squeeze=False
+    )
     for ax, variant in zip(axes[0], variants, strict=True):
         matrix, labels_a, labels_b = cka_matrix_from_summary(summary, model_a, model_b, variant)
         vmin = min(0.0, float(np.nanmin(matrix)))
@@ -72,8 +74,15 @@ def plot_cka_heatmap(
         ax.set_title(f"{variant} CKA", fontsize=10)
         for (i, j), v in np.ndenumerate(matrix):
             if np.isfinite(v) and matrix.size <= 100:
-                ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6,
-                        color="white" if v < 0.6 else "black")
+                ax.text(
+                    j,
+                    i,
+                    f"{v:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="white" if v < 0.6 else "black",
+                )
         fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     fig.suptitle(f"CKA: {model_a} vs {model_b}", fontsize=11)
     fig.tight_layout()
@@ -91,12 +100,22 @@ def corresponding_layer_table(
     (one row per model pair and layer).
     """
     cka = summary[(summary["analysis"] == "cka") & (summary["variant"] == variant)]
-    n_layers = pd.concat([
-        cka.groupby("model")["layer"].max(), cka.groupby("other_model")["other_layer"].max()
-    ]).groupby(level=0).max().astype(int).add(1).to_dict()
+    n_layers = (
+        pd.concat(
+            [cka.groupby("model")["layer"].max(), cka.groupby("other_model")["other_layer"].max()]
+        )
+        .groupby(level=0)
+        .max()
+        .astype(int)
+        .add(1)
+        .to_dict()
+    )
     names = (
-        cka.drop_duplicates(["model", "layer"]).sort_values(["model", "layer"])
-        .groupby("model")["layer_name"].agg(tuple).to_dict()
+        cka.drop_duplicates(["model", "layer"])
+        .sort_values(["model", "layer"])
+        .groupby("model")["layer_name"]
+        .agg(tuple)
+        .to_dict()
     )
     pairs = cka[(cka["model"] != cka["other_model"]) & (cka["layer"] == cka["other_layer"])]
     rows = []
@@ -106,10 +125,18 @@ def corresponding_layer_table(
             continue
         ga, gb = groups.get(r.model, r.model), groups.get(r.other_model, r.other_model)
         label = f"within {ga}" if ga == gb else " vs ".join(sorted((ga, gb)))
-        rows.append({"architecture": " → ".join(seq_a or seq_b or ()) or f"{n_layers[r.model]} layers",
-                     "group_pair": label, "layer": int(r.layer), "layer_name": r.layer_name,
-                     "value": r.value})
-    return pd.DataFrame(rows, columns=["architecture", "group_pair", "layer", "layer_name", "value"])
+        rows.append(
+            {
+                "architecture": " → ".join(seq_a or seq_b or ()) or f"{n_layers[r.model]} layers",
+                "group_pair": label,
+                "layer": int(r.layer),
+                "layer_name": r.layer_name,
+                "value": r.value,
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["architecture", "group_pair", "layer", "layer_name", "value"]
+    )
 
 
 def plot_corresponding_layers(
@@ -121,8 +148,14 @@ def plot_corresponding_layers(
     table = corresponding_layer_table(summary, groups, variant)
     if table.empty:
         fig, ax = plt.subplots(figsize=(6.0, 2.0))
-        ax.text(0.5, 0.5, "no pairs of distinct models with the same layers",
-                ha="center", va="center", transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.5,
+            "no pairs of distinct models with the same layers",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
         ax.set_axis_off()
         return fig
     archs = sorted(table["architecture"].unique(), key=lambda a: (a.count("→"), a))
@@ -133,17 +166,30 @@ def plot_corresponding_layers(
             stats = part.groupby("layer")["value"].agg(["mean", "min", "max"]).sort_index()
             n_pairs = int(part.groupby("layer").size().iloc[0])
             style = "-" if label.startswith("within") else "--"
-            (line,) = ax.plot(stats.index, stats["mean"], style, marker="o", label=f"{label} ({n_pairs} pairs)")
-            ax.fill_between(stats.index, stats["min"], stats["max"], color=line.get_color(), alpha=0.15)
+            (line,) = ax.plot(
+                stats.index, stats["mean"], style, marker="o", label=f"{label} ({n_pairs} pairs)"
+            )
+            ax.fill_between(
+                stats.index, stats["min"], stats["max"], color=line.get_color(), alpha=0.15
+            )
         names = part_arch.drop_duplicates("layer").sort_values("layer")
-        ax.set_xticks(names["layer"], [short_layer_label(i, n) for i, n in
-                                        zip(names["layer"], names["layer_name"], strict=True)],
-                      rotation=30, ha="right", fontsize=8)
+        ax.set_xticks(
+            names["layer"],
+            [
+                short_layer_label(i, n)
+                for i, n in zip(names["layer"], names["layer_name"], strict=True)
+            ],
+            rotation=30,
+            ha="right",
+            fontsize=8,
+        )
         ax.set_ylim(min(0.0, float(table["value"].min()) - 0.05), 1.02)
         ax.set_xlabel("layer")
         ax.set_ylabel(f"{variant} CKA, layer i vs layer i")
         ax.set_title(f"{len(names)}-layer models", fontsize=10)
         ax.legend(fontsize=7, loc="lower right")
-    fig.suptitle("CKA of corresponding layers (line = mean over model pairs, band = range)", fontsize=11)
+    fig.suptitle(
+        "CKA of corresponding layers (line = mean over model pairs, band = range)", fontsize=11
+    )
     fig.tight_layout()
     return fig

@@ -19,7 +19,9 @@ def plot_training_loss(histories: Mapping[str, pd.DataFrame]) -> plt.Figure:
     learned = any(
         len(h) and np.ptp(h["temperature"].to_numpy(dtype=float)) > 0 for h in histories.values()
     )
-    fig, axes = plt.subplots(1, 2 if learned else 1, figsize=(11 if learned else 7, 4.2), squeeze=False)
+    fig, axes = plt.subplots(
+        1, 2 if learned else 1, figsize=(11 if learned else 7, 4.2), squeeze=False
+    )
     ax = axes[0, 0]
     for name, h in histories.items():
         if len(h):

@@ -11,8 +11,15 @@ from cebra_lens_core.metrics.cka import cka
 
 
 def _store(arrays, train):
-    data = {f"layer_{i:02d}": (("time", f"layer_{i:02d}_unit"), a, {"layer_name": f"l{i}"}) for i, a in enumerate(arrays)}
-    return xr.Dataset(data, coords={"time": np.arange(len(train)), "train": ("time", train)}, attrs={"dataset_name": "d"})
+    data = {
+        f"layer_{i:02d}": (("time", f"layer_{i:02d}_unit"), a, {"layer_name": f"l{i}"})
+        for i, a in enumerate(arrays)
+    }
+    return xr.Dataset(
+        data,
+        coords={"time": np.arange(len(train)), "train": ("time", train)},
+        attrs={"dataset_name": "d"},
+    )
 
 
 def test_rows_match_pairwise_cka():
@@ -21,7 +28,9 @@ def test_rows_match_pairwise_cka():
     train = np.arange(T) < 200
     a = [rng.normal(size=(T, 5)), rng.normal(size=(T, 3))]
     b = [a[0] @ np.linalg.qr(rng.normal(size=(5, 5)))[0], rng.normal(size=(T, 4))]
-    rows = cka_rows(_store(a, train), _store(b, train), name_a="A", name_b="B", kinds=["linear", "debiased"])
+    rows = cka_rows(
+        _store(a, train), _store(b, train), name_a="A", name_b="B", kinds=["linear", "debiased"]
+    )
     assert len(rows) == 2 * 2 * 2
     lin = rows[rows["variant"] == "linear"].set_index(["layer", "other_layer"])["value"]
     assert lin[(0, 0)] == pytest.approx(1.0, abs=1e-10)  # rotation of the test rows
@@ -33,7 +42,9 @@ def test_rows_match_pairwise_cka():
 def test_self_pair_symmetric_unit_diagonal():
     rng = np.random.default_rng(1)
     train = np.arange(120) < 60
-    s = _store([rng.normal(size=(120, 4)), rng.normal(size=(120, 6)), rng.normal(size=(120, 2))], train)
+    s = _store(
+        [rng.normal(size=(120, 4)), rng.normal(size=(120, 6)), rng.normal(size=(120, 2))], train
+    )
     rows = cka_rows(s, s, name_a="A", name_b="A", kinds=["linear"])
     m = np.zeros((3, 3))
     m[rows["layer"].astype(int), rows["other_layer"].astype(int)] = rows["value"]

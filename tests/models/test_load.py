@@ -35,7 +35,9 @@ def test_checkpoint_saved_on_gpu_loads_on_cpu(conv_model, toy, tmp_path):
     ck["args"]["device"] = "cuda"
     ck["state"]["device_"] = "cuda:0"
     torch.save(ck, tmp_path / "gpu.pt")
-    with pytest.raises((RuntimeError, AssertionError)):  # what plain CEBRA does on a CPU-only machine
+    with pytest.raises(
+        (RuntimeError, AssertionError)
+    ):  # what plain CEBRA does on a CPU-only machine
         import cebra
 
         cebra.CEBRA.load(tmp_path / "gpu.pt").transform(toy.sessions[0].neural)
@@ -67,7 +69,9 @@ def test_multi_session_model_exposes_each_encoder(multi_model, multi_dataset, tm
     assert len(loaded.model_) == 2
     for k, s in enumerate(multi_dataset.sessions):
         np.testing.assert_allclose(
-            loaded.transform(s.neural, session_id=k), multi_model.transform(s.neural, session_id=k), atol=1e-6
+            loaded.transform(s.neural, session_id=k),
+            multi_model.transform(s.neural, session_id=k),
+            atol=1e-6,
         )
 
 
@@ -84,7 +88,9 @@ def test_not_a_checkpoint(tmp_path):
     with pytest.raises(ModelFileError, match="cut.pt|not a PyTorch checkpoint"):
         load_model(tmp_path / "text.pt")
     torch.save({"weights": torch.zeros(3)}, tmp_path / "other.pt")
-    with pytest.raises(ModelFileError, match=r"not a CEBRA checkpoint: keys \['args', 'state', 'state_dict'\]"):
+    with pytest.raises(
+        ModelFileError, match=r"not a CEBRA checkpoint: keys \['args', 'state', 'state_dict'\]"
+    ):
         load_model(tmp_path / "other.pt")
 
 

@@ -20,9 +20,19 @@ def _summary():
     for a, b in [("x0", "x1"), ("x0", "y0"), ("x0", "x0")]:
         for i in range(3):
             for j in range(3):
-                rows.append({"analysis": "cka", "model": a, "other_model": b, "layer": i, "other_layer": j,
-                             "layer_name": f"L{i}", "metric": "cka", "variant": "linear",
-                             "value": 1.0 if i == j else 0.1 * (i + j)})
+                rows.append(
+                    {
+                        "analysis": "cka",
+                        "model": a,
+                        "other_model": b,
+                        "layer": i,
+                        "other_layer": j,
+                        "layer_name": f"L{i}",
+                        "metric": "cka",
+                        "variant": "linear",
+                        "value": 1.0 if i == j else 0.1 * (i + j),
+                    }
+                )
     return make_rows(rows)
 
 
@@ -44,6 +54,8 @@ def test_figures_are_byte_identical(tmp_path):
     s = _summary()
     for k in (1, 2):
         save_figure(plot_cka_heatmap(s, "x0", "x1"), tmp_path / f"h{k}.png")
-        save_figure(plot_corresponding_layers(s, {"x0": "x", "x1": "x", "y0": "y"}), tmp_path / f"c{k}.png")
+        save_figure(
+            plot_corresponding_layers(s, {"x0": "x", "x1": "x", "y0": "y"}), tmp_path / f"c{k}.png"
+        )
     assert (tmp_path / "h1.png").read_bytes() == (tmp_path / "h2.png").read_bytes()
     assert (tmp_path / "c1.png").read_bytes() == (tmp_path / "c2.png").read_bytes()

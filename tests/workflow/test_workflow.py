@@ -23,11 +23,27 @@ TINY = {
             "params": {"n_neurons": 16, "duration_s": 20.0, "seed": 1},
         }
     },
-    "model_defaults": {"output_dimension": 3, "num_hidden_units": 8, "max_iterations": 5, "batch_size": 64},
+    "model_defaults": {
+        "output_dimension": 3,
+        "num_hidden_units": 8,
+        "max_iterations": 5,
+        "batch_size": 64,
+    },
     "models": [
-        {"name": "beh", "dataset": "hippocampus", "architecture": "offset5-model",
-         "conditional": "behavior", "labels": ["position"], "seeds": [0, 1]},
-        {"name": "mlp", "dataset": "hippocampus", "architecture": "offset1-model", "conditional": "time"},
+        {
+            "name": "beh",
+            "dataset": "hippocampus",
+            "architecture": "offset5-model",
+            "conditional": "behavior",
+            "labels": ["position"],
+            "seeds": [0, 1],
+        },
+        {
+            "name": "mlp",
+            "dataset": "hippocampus",
+            "architecture": "offset1-model",
+            "conditional": "time",
+        },
     ],
     "cka": {"kinds": ["linear", "debiased"]},
 }
@@ -35,8 +51,17 @@ TINY = {
 
 def run_snakemake(workdir: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
-    cmd = [*SNAKEMAKE, "-s", str(REPO / "workflow" / "Snakefile"), "--directory", str(workdir), *args]
-    return subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
+    cmd = [
+        *SNAKEMAKE,
+        "-s",
+        str(REPO / "workflow" / "Snakefile"),
+        "--directory",
+        str(workdir),
+        *args,
+    ]
+    return subprocess.run(
+        cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def write_config(workdir: Path, config: dict) -> Path:
@@ -51,7 +76,10 @@ def test_default_config_dry_run(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout + result.stderr
     for rule, count in [("train", 8), ("extract", 8), ("cka", 36), ("summary", 1)]:
-        assert any(line.split()[:2] == [rule, str(count)] for line in out.splitlines()), (rule, out[-2000:])
+        assert any(line.split()[:2] == [rule, str(count)] for line in out.splitlines()), (
+            rule,
+            out[-2000:],
+        )
 
 
 @pytest.mark.workflow
@@ -74,11 +102,18 @@ def test_tiny_real_run_and_report(tmp_path):
     cka = summary[summary["analysis"] == "cka"]
     pairs = set(zip(cka["model"], cka["other_model"], strict=True))
     assert pairs == {
-        ("beh_seed0", "beh_seed0"), ("beh_seed0", "beh_seed1"), ("beh_seed0", "mlp"),
-        ("beh_seed1", "beh_seed1"), ("beh_seed1", "mlp"), ("mlp", "mlp"),
+        ("beh_seed0", "beh_seed0"),
+        ("beh_seed0", "beh_seed1"),
+        ("beh_seed0", "mlp"),
+        ("beh_seed1", "beh_seed1"),
+        ("beh_seed1", "mlp"),
+        ("mlp", "mlp"),
     }
-    self_cka = cka[(cka["model"] == "beh_seed0") & (cka["other_model"] == "beh_seed0")
-                   & (cka["layer"] == cka["other_layer"])]
+    self_cka = cka[
+        (cka["model"] == "beh_seed0")
+        & (cka["other_model"] == "beh_seed0")
+        & (cka["layer"] == cka["other_layer"])
+    ]
     assert (abs(self_cka["value"].astype(float) - 1) < 1e-9).all()
     assert set(cka["variant"]) == {"linear", "debiased"}
     assert (cka["n"].astype(int) == 200).all()  # 25 % of 800 time bins held out
@@ -91,7 +126,9 @@ def test_tiny_real_run_and_report(tmp_path):
     assert (tmp_path / "logs" / "results" / "train" / "beh_seed0.log").exists()
     assert not list((tmp_path / "results").rglob(".*tmp-*")), "temporary files left behind"
 
-    report = run_snakemake(tmp_path, "--cores", "1", "--configfile", str(cfg), "--report", "report.html")
+    report = run_snakemake(
+        tmp_path, "--cores", "1", "--configfile", str(cfg), "--report", "report.html"
+    )
     assert report.returncode == 0, report.stderr[-3000:]
     html = (tmp_path / "report.html").read_text(errors="replace")
     assert "cka_corresponding_layers.png" in html and "summary.csv" in html
