@@ -129,3 +129,34 @@ def resolve_device(device: str) -> str:
             logging.getLogger("cebra_lens_core").warning("no GPU found; running on the CPU")
         return "cpu"
     return device
+
+
+def plan_seed_groups(
+    config: Mapping, stores: Mapping[str, tuple[str, int | None]]
+) -> dict[str, list[str]]:
+    """Groups of stores that differ only by training seed (for consistency), with >= 2 runs.
+
+    Key: the group name (``<group>_session<k>`` on multi-session data); value: its stores.
+    """
+    models = {m.name: m for m in config["_models"]}
+    groups: dict[str, list[str]] = {}
+    for store, (model, session) in stores.items():
+        m = models[model]
+        if not m.trained:
+            continue
+        key = m.group if session is None else f"{m.group}_session{session}"
+        groups.setdefault(key, []).append(store)
+    return {k: v for k, v in groups.items() if len(v) >= 2}
+
+
+def plan_recordings(
+    config: Mapping, stores: Mapping[str, tuple[str, int | None]]
+) -> dict[str, list[str]]:
+    """Stores grouped by the recording they were extracted from (dataset and session)."""
+    models = {m.name: m for m in config["_models"]}
+    out: dict[str, list[str]] = {}
+    for store, (model, session) in stores.items():
+        dataset = models[model].dataset
+        key = dataset if session is None else f"{dataset}_session{session}"
+        out.setdefault(key, []).append(store)
+    return out

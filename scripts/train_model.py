@@ -1,9 +1,11 @@
 """Snakemake script: train one CEBRA model, save it and its loss curve."""
 # `snakemake` (input, output, params, log, threads) is injected by Snakemake.
 
+from cebra_lens_core.analyses.goodness_of_fit import goodness_of_fit_rows
 from cebra_lens_core.atomic import atomic_path
 from cebra_lens_core.data import read_dataset
 from cebra_lens_core.models import TrainingSpec, save_model, train_model, training_history
+from cebra_lens_core.results import make_rows, write_rows
 from cebra_lens_core.workflow import resolve_device, setup_job
 
 log = setup_job(snakemake)
@@ -21,3 +23,11 @@ log.info(
 with atomic_path(snakemake.output.loss) as tmp:
     history.to_csv(tmp, index=False)
 save_model(model, snakemake.output.model)
+gof = params.goodness_of_fit
+if gof["enabled"]:
+    name = snakemake.wildcards.model
+    rows = goodness_of_fit_rows(model, dataset, spec, name=name, num_batches=gof["num_batches"])
+    log.info("goodness of fit (bits): %s", rows[["variant", "value"]].to_dict("records"))
+else:
+    rows = make_rows([])
+write_rows(rows, snakemake.output.goodness_of_fit)

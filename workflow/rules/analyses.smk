@@ -16,3 +16,59 @@ rule cka:
         ENV_CPU
     script:
         "../../scripts/cka.py"
+
+
+rule layer_analyses:
+    """All enabled per-layer analyses (RDM, distances, decoding, dimensionality, embedding,
+    single units) of one model's activation store: one job per model, run side by side."""
+    input:
+        f"{R}/activations/{{store}}.zarr",
+    output:
+        tables=[f"{R}/{a}/{{store}}.csv" for a in STORE_ANALYSES],
+        arrays=[f"{R}/{a}/{{store}}.npz" for a in STORE_ANALYSES if a in ARRAY_ANALYSES],
+    params:
+        analyses=STORE_ANALYSES,
+        options={a: ANALYSES[a] for a in STORE_ANALYSES},
+    log:
+        f"{LOGS}/layer_analyses/{{store}}.log",
+    threads: 1
+    conda:
+        ENV_CPU
+    script:
+        "../../scripts/layer_analyses.py"
+
+
+rule consistency:
+    """CEBRA consistency between runs of one configuration that differ only by seed, per layer."""
+    input:
+        lambda wc: [f"{R}/activations/{s}.zarr" for s in CONSISTENCY_GROUPS[wc.group]],
+    output:
+        f"{R}/consistency/{{group}}.csv",
+    params:
+        stores=lambda wc: CONSISTENCY_GROUPS[wc.group],
+        split=ANALYSES["consistency"]["split"],
+    log:
+        f"{LOGS}/consistency/{{group}}.log",
+    threads: 1
+    conda:
+        ENV_CPU
+    script:
+        "../../scripts/consistency.py"
+
+
+rule rsa:
+    """Layer × layer RSA between the RDMs of every pair of models on one recording."""
+    input:
+        lambda wc: [f"{R}/rdm/{s}.npz" for s in RECORDINGS[wc.recording]],
+    output:
+        f"{R}/rsa/{{recording}}.csv",
+    params:
+        stores=lambda wc: RECORDINGS[wc.recording],
+        comparator=ANALYSES["rdm"]["comparator"],
+    log:
+        f"{LOGS}/rsa/{{recording}}.log",
+    threads: 1
+    conda:
+        ENV_CPU
+    script:
+        "../../scripts/rsa.py"

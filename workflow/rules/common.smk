@@ -2,7 +2,7 @@
 import os
 
 from cebra_lens_core.config import ConfigError, config_hash, prepare_config
-from cebra_lens_core.workflow import plan_stores, plan_cka_pairs
+from cebra_lens_core.workflow import plan_cka_pairs, plan_recordings, plan_seed_groups, plan_stores
 
 # one BLAS/OpenMP thread per job unless a rule asks for more (oversubscription is slow)
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
@@ -25,6 +25,8 @@ ENV_GPU = "../../envs/cebra-gpu.yaml" if CFG["device"].startswith("cuda") else E
 
 wildcard_constraints:
     dataset="[A-Za-z0-9][A-Za-z0-9_.-]*",
+    recording="[A-Za-z0-9][A-Za-z0-9_.-]*",
+    group="[A-Za-z0-9][A-Za-z0-9_.-]*",
     model="[A-Za-z0-9][A-Za-z0-9.-]*(_[A-Za-z0-9.-]+)*",
     store="[A-Za-z0-9][A-Za-z0-9.-]*(_[A-Za-z0-9.-]+)*",
     a="[A-Za-z0-9][A-Za-z0-9.-]*(_[A-Za-z0-9.-]+)*",
@@ -84,4 +86,45 @@ def all_outputs():
         *[f"{R}/figures/cka/{a}__{b}.png" for a, b in PAIRS],
         f"{R}/figures/cka_corresponding_layers.png",
         *([f"{R}/figures/training_loss.png"] if trained_models() else []),
+        *analysis_figures(),
     ]
+
+
+ANALYSES = CFG["analyses"]
+STORE_ANALYSES = [
+    a for a in ("rdm", "distance", "decoding", "dimensionality", "embedding", "single_unit")
+    if ANALYSES[a]["enabled"]
+]
+ARRAY_ANALYSES = ("rdm", "embedding", "single_unit")
+CONSISTENCY_GROUPS = plan_seed_groups(CFG, STORES) if ANALYSES["consistency"]["enabled"] else {}
+RECORDINGS = plan_recordings(CFG, STORES)  # dataset[_session<k>] -> stores on those time points
+
+
+def analysis_tables():
+    """Every small results file the summary concatenates."""
+    files = cka_outputs()
+    files += [f"{R}/{a}/{s}.csv" for a in STORE_ANALYSES for s in STORES]
+    files += [f"{R}/consistency/{g}.csv" for g in CONSISTENCY_GROUPS]
+    if "rdm" in STORE_ANALYSES:
+        files += [f"{R}/rsa/{r}.csv" for r in RECORDINGS]
+    if ANALYSES["goodness_of_fit"]["enabled"]:
+        files += [f"{R}/goodness_of_fit/{m.name}.csv" for m in trained_models()]
+    return files
+
+
+def analysis_figures():
+    figures = []
+    if "rdm" in STORE_ANALYSES:
+        figures += [f"{R}/figures/rdm/{s}.png" for s in STORES] + [f"{R}/figures/rdm_oracle.png"]
+    for a, fig in [("distance", "distance"), ("decoding", "decoding"), ("dimensionality", "dimensionality")]:
+        if a in STORE_ANALYSES:
+            figures.append(f"{R}/figures/{fig}.png")
+    if "embedding" in STORE_ANALYSES:
+        figures += [f"{R}/figures/embedding/{s}.png" for s in STORES]
+    if "single_unit" in STORE_ANALYSES:
+        figures += [f"{R}/figures/single_units/{s}.png" for s in STORES]
+    if CONSISTENCY_GROUPS:
+        figures.append(f"{R}/figures/consistency.png")
+    if ANALYSES["goodness_of_fit"]["enabled"] and trained_models():
+        figures.append(f"{R}/figures/goodness_of_fit.png")
+    return figures

@@ -1,7 +1,7 @@
 rule summary:
     """The tidy results table: one row per measured value, from every metric file."""
     input:
-        cka_outputs(),
+        analysis_tables(),
     output:
         report(
             f"{R}/summary.csv",
@@ -62,3 +62,66 @@ rule training_figure:
         ENV_CPU
     script:
         "../../scripts/training_figure.py"
+
+
+PER_MODEL_FIGURES = {  # analysis -> (figure folder, caption, report category)
+    "rdm": ("rdm", "rdm_layers", "RDM / RSA"),
+    "embedding": ("embedding", "embedding", "Embeddings"),
+    "single_unit": ("single_units", "single_units", "Single units"),
+}
+
+
+for _analysis, (_folder, _caption, _category) in PER_MODEL_FIGURES.items():
+    if _analysis not in STORE_ANALYSES:
+        continue
+
+    rule:
+        name:
+            f"{_analysis}_figures"
+        input:
+            [f"{R}/{_analysis}/{s}.npz" for s in STORES],
+        output:
+            report(
+                [f"{R}/figures/{_folder}/{s}.png" for s in STORES],
+                caption=f"../report/{_caption}.rst",
+                category=_category,
+            ),
+        params:
+            kind=_analysis,
+            models=list(STORES),
+            options=ANALYSES[_analysis],
+        log:
+            f"{LOGS}/figures/{_analysis}.log",
+        conda:
+            ENV_CPU
+        script:
+            "../../scripts/model_figures.py"
+
+
+def _summary_figure(name, caption, category):
+    return report(f"{R}/figures/{name}.png", caption=f"../report/{caption}.rst", category=category)
+
+
+rule summary_figures:
+    """Figures read from the results table: across-layer curves of every analysis."""
+    input:
+        summary=f"{R}/summary.csv",
+    output:
+        **{
+            k: _summary_figure(k, k, c)
+            for k, c in [
+                ("rdm_oracle", "RDM / RSA"),
+                ("distance", "Distances"),
+                ("decoding", "Decoding"),
+                ("dimensionality", "Dimensionality"),
+                ("consistency", "Consistency"),
+                ("goodness_of_fit", "Training"),
+            ]
+            if f"{R}/figures/{k}.png" in analysis_figures()
+        },
+    log:
+        f"{LOGS}/figures/summary_figures.log",
+    conda:
+        ENV_CPU
+    script:
+        "../../scripts/summary_figures.py"

@@ -5,10 +5,12 @@ rule train:
     output:
         model=f"{R}/models/{{model}}.pt",
         loss=f"{R}/models/{{model}}.loss.csv",
+        goodness_of_fit=f"{R}/goodness_of_fit/{{model}}.csv",
     params:
         training=lambda wc: MODELS[wc.model].training,
         seed=lambda wc: MODELS[wc.model].seed,
         device=CFG["device"],
+        goodness_of_fit=ANALYSES["goodness_of_fit"],
     log:
         f"{LOGS}/train/{{model}}.log",
     threads: 1

@@ -1,0 +1,173 @@
+"""Decoding figures: test-split R² / accuracy across layers, and the decoding error."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.lines import Line2D
+
+from cebra_lens_core.plots.rdm import (
+    LayerAxis,
+    group_colours,
+    group_legend_handles,
+    model_group,
+    select_rows,
+)
+
+#: (linestyle, marker) per decoder; other decoders get the fallback
+DECODER_STYLES = {"knn": ("-", "o"), "ridge": ("-.", "s")}
+_FALLBACK_STYLE = (":", "^")
+SHUFFLED_SUFFIX = "_shuffled"
+#: lowest y shown for R² (shuffled controls can be far below 0)
+R2_FLOOR = -1.0
+
+
+def _decoder_of(variant: str) -> tuple[str, bool]:
+    shuffled = variant.endswith(SHUFFLED_SUFFIX)
+    return (variant[: -len(SHUFFLED_SUFFIX)] if shuffled else variant), shuffled
+
+
+def _decoders(rows: pd.DataFrame) -> list[str]:
+    found = {_decoder_of(v)[0] for v in rows["variant"].unique()}
+    return [d for d in DECODER_STYLES if d in found] + sorted(found - set(DECODER_STYLES))
+
+
+def _draw_lines(
+    ax: plt.Axes, part: pd.DataFrame, axis: LayerAxis, colours: Mapping[str, tuple]
+) -> None:
+    """One line per model × variant; shuffled controls dashed, thin and light; CI bands."""
+    for (model, variant), line_rows in part.groupby(["model", "variant"], sort=True):
+        line_rows = line_rows.sort_values("layer")
+        decoder, shuffled = _decoder_of(variant)
+        linestyle, marker = DECODER_STYLES.get(decoder, _FALLBACK_STYLE)
+        colour = colours[model_group(model)]
+        x = axis.x(model, line_rows["layer"])
+        y = line_rows["value"].to_numpy(dtype=float)
+        style = (
+            {"linestyle": "--", "lw": 0.8, "alpha": 0.5, "markersize": 2.5, "zorder": 1}
+            if shuffled
+            else {"linestyle": linestyle, "lw": 1.4, "markersize": 4, "zorder": 2}
+        )
+        (line,) = ax.plot(x, y, marker=marker, color=colour, **style)
+        line.set_gid(f"{model}|{variant}")
+        low = line_rows["ci_low"].to_numpy(dtype=float)
+        high = line_rows["ci_high"].to_numpy(dtype=float)
+        if np.isfinite(low).any() and np.isfinite(high).any():
+            ax.fill_between(x, low, high, color=colour, alpha=0.08 if shuffled else 0.15, lw=0)
+
+
+def _legend_handles(models, decoders: list[str], chance: bool) -> list[Line2D]:
+    handles = group_legend_handles(models, seeds=False)
+    for d in decoders:
+        linestyle, marker = DECODER_STYLES.get(d, _FALLBACK_STYLE)
+        handles.append(Line2D([], [], color="0.2", linestyle=linestyle, marker=marker, label=d))
+    handles.append(
+        Line2D([], [], color="0.2", linestyle="--", lw=0.8, alpha=0.5, label="shuffled labels")
+    )
+    if chance:
+        handles.append(Line2D([], [], color="0.5", linestyle=":", lw=1.5, label="chance level"))
+    return handles
+
+
+def plot_decoding(summary: pd.DataFrame) -> plt.Figure:
+    """Decoding across layers, one panel per label: R² on the test split for continuous
+    labels, accuracy for discrete ones (chance level dotted grey). Colour: model group
+    (seeds of one configuration share it); line style and marker: decoder (kNN solid,
+    ridge dash-dot); shuffled-label controls dashed, thin and light. Error bands from
+    ``ci_low``/``ci_high`` where present."""
+    rows = select_rows(summary, "decoding", ("r2", "accuracy"), "plot_decoding")
+    panels = sorted(rows.groupby(["label", "metric"]).groups, key=lambda lm: (lm[1] != "r2", lm[0]))
+    axis = LayerAxis.from_rows(rows)
+    colours = group_colours(rows["model"])
+    chance_rows = summary[
+        (summary["analysis"] == "decoding") & (summary["metric"] == "chance_level")
+    ]
+    fig, axes = plt.subplots(
+        1,
+        len(panels),
+        figsize=(4.6 * len(panels) + 2.2, 3.9),
+        squeeze=False,
+        layout="constrained",
+    )
+    any_chance = False
+    for ax, (label, metric) in zip(axes[0], panels, strict=True):
+        part = rows[(rows["label"] == label) & (rows["metric"] == metric)]
+        _draw_lines(ax, part, axis, colours)
+        values = part["value"].to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        if metric == "r2":
+            ax.axhline(0.0, color="0.7", lw=0.8, zorder=0)
+            low = float(values.min()) if values.size else 0.0
+            ax.set_ylim(max(R2_FLOOR, min(0.0, low) - 0.05), 1.02)
+            if low < R2_FLOOR:
+                ax.text(
+                    0.02,
+                    0.02,
+                    f"values below {R2_FLOOR:g} not shown",
+                    transform=ax.transAxes,
+                    fontsize=7,
+                    color="0.4",
+                )
+            ax.set_ylabel("R² on the test split")
+            ax.set_title(f"{label} (continuous)", fontsize=10)
+        else:
+            chance = chance_rows.loc[chance_rows["label"] == label, "value"].to_numpy(float)
+            chance = np.unique(np.round(chance[np.isfinite(chance)], 6))
+            for c in chance:
+                ax.axhline(c, color="0.5", linestyle=":", lw=1.5, zorder=0)
+                any_chance = True
+            low = min([*values.tolist(), *chance.tolist(), 1.0])
+            ax.set_ylim(max(0.0, low - 0.05), 1.02)
+            ax.set_ylabel("accuracy on the test split")
+            ax.set_title(f"{label} (discrete)", fontsize=10)
+        axis.apply(ax)
+        ax.grid(alpha=0.3)
+    fig.legend(
+        handles=_legend_handles(rows["model"], _decoders(rows), any_chance),
+        loc="outside right center",
+        fontsize=7,
+    )
+    fig.suptitle("Decoding the labels from each layer", fontsize=11)
+    return fig
+
+
+def plot_decoding_error(
+    summary: pd.DataFrame, units: Mapping[str, str] | None = None
+) -> plt.Figure:
+    """Median absolute decoding error on the test split across layers, one panel per
+    continuous label (same line styles as :func:`plot_decoding`).
+
+    Args:
+        units: label -> physical unit (e.g. ``{"position": "m"}``) for the y label; labels
+            without one read "label units".
+    """
+    rows = select_rows(summary, "decoding", "median_abs_error", "plot_decoding_error")
+    labels = sorted(rows["label"].unique())
+    axis = LayerAxis.from_rows(rows)
+    colours = group_colours(rows["model"])
+    units = dict(units or {})
+    fig, axes = plt.subplots(
+        1,
+        len(labels),
+        figsize=(4.6 * len(labels) + 2.2, 3.9),
+        squeeze=False,
+        layout="constrained",
+    )
+    for ax, label in zip(axes[0], labels, strict=True):
+        part = rows[rows["label"] == label]
+        _draw_lines(ax, part, axis, colours)
+        ax.set_ylim(bottom=0.0)
+        ax.set_ylabel(f"median absolute error ({units.get(label) or 'label units'})")
+        ax.set_title(f"{label}", fontsize=10)
+        axis.apply(ax)
+        ax.grid(alpha=0.3)
+    fig.legend(
+        handles=_legend_handles(rows["model"], _decoders(rows), False),
+        loc="outside right center",
+        fontsize=7,
+    )
+    fig.suptitle("Decoding error on the test split (lower is better)", fontsize=11)
+    return fig

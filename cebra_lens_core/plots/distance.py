@@ -1,0 +1,70 @@
+"""Distance figures: intra-class, inter-class and inter-repetition distances across layers."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from cebra_lens_core.plots.rdm import (
+    LayerAxis,
+    group_legend_handles,
+    model_styles,
+    plot_layer_lines,
+    select_rows,
+)
+
+#: Distance kinds in display order, with a readable description.
+KINDS = {
+    "intra_class": "within a condition\n(pairs of samples)",
+    "inter_class": "between conditions\n(pairs of condition means)",
+    "inter_repetition": "between repetitions\n(same condition, different repeats)",
+}
+#: Readable name of each distance variant (``variant`` column).
+VARIANTS = {
+    "cosine": "mean cosine distance",
+    "euclidean_rms": "RMS Euclidean distance (z-scored units)",
+}
+
+
+def plot_distances(summary: pd.DataFrame) -> plt.Figure:
+    """Each distance (rows of panels: intra-class, inter-class, inter-repetition if present)
+    across layers, one line per model; columns: label × distance (cosine, Euclidean RMS).
+    Panels of one column share the y axis, so within- and between-condition distances can
+    be compared directly."""
+    rows = select_rows(summary, "distance", tuple(KINDS), "plot_distances")
+    kinds = [k for k in KINDS if (rows["metric"] == k).any()]
+    order = {v: i for i, v in enumerate(VARIANTS)}
+    columns = sorted(
+        rows.groupby(["label", "variant"]).groups, key=lambda lv: (lv[0], order.get(lv[1], 99), lv)
+    )
+    styles = model_styles(rows["model"])
+    axis = LayerAxis.from_rows(rows)
+    fig, axes = plt.subplots(
+        len(kinds),
+        len(columns),
+        figsize=(3.4 * len(columns) + 2.4, 2.5 * len(kinds) + 0.9),
+        squeeze=False,
+        sharey="col",
+        layout="constrained",
+    )
+    for c, (label, variant) in enumerate(columns):
+        for r, kind in enumerate(kinds):
+            ax = axes[r, c]
+            part = rows[
+                (rows["label"] == label) & (rows["variant"] == variant) & (rows["metric"] == kind)
+            ]
+            if part.empty:
+                ax.text(0.5, 0.5, "not measured", ha="center", va="center", transform=ax.transAxes)
+            else:
+                plot_layer_lines(ax, part, styles, axis, gid_suffix=f"{kind}|{label}|{variant}")
+            ax.grid(alpha=0.3)
+            if r == 0:
+                ax.set_title(f"{label}\n{VARIANTS.get(variant, variant)}", fontsize=9)
+            if c == 0:
+                ax.set_ylabel(f"{kind.replace('_', '-')}\n{KINDS[kind]}", fontsize=8)
+            axis.apply(ax, xlabel=r == len(kinds) - 1)
+            if r < len(kinds) - 1:
+                ax.tick_params(labelbottom=False)
+    fig.legend(handles=group_legend_handles(rows["model"]), loc="outside right center", fontsize=7)
+    fig.suptitle("Distances between representations across layers", fontsize=11)
+    return fig

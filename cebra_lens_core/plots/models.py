@@ -1,0 +1,58 @@
+"""Per-model figures from the arrays an analysis saved (dispatch used by the workflow)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def _layer_count(arrays: Mapping[str, np.ndarray], prefix: str) -> int:
+    return 1 + max(int(k.rsplit("_", 1)[-1]) for k in arrays if k.startswith(prefix))
+
+
+def model_figure(
+    kind: str, arrays: Mapping[str, np.ndarray], model: str, options: Mapping
+) -> plt.Figure:
+    """The figure of analysis ``kind`` (``rdm``, ``embedding``, ``single_unit``) for one model.
+
+    - ``rdm``: RDMs of every layer for the label with the most conditions (a 2 × 2 RDM of a
+      binary label shows little);
+    - ``embedding``: first embedding dimensions and the 3-D t-SNE, coloured by
+      ``options["color_label"]`` (default: a continuous label if there is one);
+    - ``single_unit``: activity and tuning of the units of ``options["plot_layer"]``
+      (default: the middle layer) for the first configured label (default: the label
+      with the most conditions).
+    """
+    if kind == "rdm":
+        from cebra_lens_core.plots.rdm import plot_layer_rdms
+
+        labels = sorted({k.split("/")[0] for k in arrays if k.endswith("/ids")})
+        if not labels:
+            raise ValueError(f"no RDMs stored for {model}")
+        label = max(labels, key=lambda lab: (len(arrays[f"{lab}/ids"]), lab))
+        return plot_layer_rdms(arrays, label, model)
+    if kind == "embedding":
+        from cebra_lens_core.plots.embedding import plot_embedding
+
+        color = options.get("color_label")
+        if color is None:
+            labels = sorted(k[6:] for k in arrays if k.startswith("label/"))
+            continuous = [lab for lab in labels if arrays[f"label/{lab}"].dtype.kind == "f"]
+            color = (continuous or labels or [None])[0]
+        return plot_embedding(arrays, model, color_label=color)
+    if kind == "single_unit":
+        from cebra_lens_core.plots.single_units import plot_single_units
+
+        n_layers = _layer_count(arrays, "activity/layer_")
+        chosen = options.get("plot_layer")
+        layer = n_layers // 2 if chosen is None else int(chosen) % n_layers
+        labels = list(options.get("labels") or []) or sorted(
+            {k.split("/")[1] for k in arrays if k.startswith("tuning/")},
+            key=lambda lab: (-len(arrays[f"tuning/{lab}/x"]), lab),  # most conditions first
+        )
+        return plot_single_units(arrays, model, layer=layer, label=labels[0] if labels else None)
+    raise ValueError(
+        f"no per-model figure for analysis {kind!r}; valid: rdm, embedding, single_unit"
+    )

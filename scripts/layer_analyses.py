@@ -1,0 +1,20 @@
+"""Snakemake script: every enabled per-layer analysis of one activation store."""
+# `snakemake` (input, output, params, log, threads) is injected by Snakemake.
+
+from pathlib import Path
+
+from cebra_lens_core.analyses import ANALYSES_WITH_ARRAYS, run_store_analysis, save_arrays
+from cebra_lens_core.results import write_rows
+from cebra_lens_core.store import open_activation_store
+from cebra_lens_core.workflow import setup_job
+
+log = setup_job(snakemake)
+name = Path(snakemake.input[0]).name.removesuffix(".zarr")
+store = open_activation_store(snakemake.input[0])
+arrays_out = iter(snakemake.output.arrays)
+for analysis, table in zip(snakemake.params.analyses, snakemake.output.tables, strict=True):
+    rows, arrays = run_store_analysis(analysis, store, name, snakemake.params.options[analysis])
+    log.info("%s of %s: %d rows", analysis, name, len(rows))
+    if analysis in ANALYSES_WITH_ARRAYS:
+        save_arrays(arrays, next(arrays_out))
+    write_rows(rows, table)

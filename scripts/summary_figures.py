@@ -1,0 +1,40 @@
+"""Snakemake script: across-layer figures of every analysis, drawn from summary.csv."""
+# `snakemake` (input, output, params, log, threads) is injected by Snakemake.
+
+from cebra_lens_core.plots.common import save_figure
+from cebra_lens_core.results import load_summary
+from cebra_lens_core.workflow import setup_job
+
+log = setup_job(snakemake)
+summary = load_summary(snakemake.input.summary)
+
+
+def draw(name):
+    if name == "rdm_oracle":
+        from cebra_lens_core.plots.rdm import plot_oracle_similarity
+
+        return plot_oracle_similarity(summary)
+    if name == "distance":
+        from cebra_lens_core.plots.distance import plot_distances
+
+        return plot_distances(summary)
+    if name == "decoding":
+        from cebra_lens_core.plots.decoding import plot_decoding
+
+        return plot_decoding(summary)
+    if name == "dimensionality":
+        from cebra_lens_core.plots.dimensionality import plot_participation_ratio
+
+        return plot_participation_ratio(summary)
+    if name == "consistency":
+        from cebra_lens_core.plots.consistency import plot_consistency
+
+        return plot_consistency(summary)
+    from cebra_lens_core.plots.goodness_of_fit import plot_goodness_of_fit
+
+    return plot_goodness_of_fit(summary)
+
+
+for name, path in snakemake.output.items():
+    save_figure(draw(name), path)
+    log.info("wrote %s", path)
