@@ -46,6 +46,7 @@ TINY = {
         },
     ],
     "cka": {"kinds": ["linear", "debiased"]},
+    "analyses": {"embedding": {"max_samples": 100}, "goodness_of_fit": {"num_batches": 2}},
 }
 
 
@@ -118,6 +119,20 @@ def test_tiny_real_run_and_report(tmp_path):
     assert set(cka["variant"]) == {"linear", "debiased"}
     assert (cka["n"].astype(int) == 200).all()  # 25 % of 800 time bins held out
 
+    analyses = set(summary["analysis"])
+    assert analyses == {"cka", "rdm", "distance", "decoding", "consistency", "dimensionality",
+                        "embedding", "single_unit", "goodness_of_fit"}
+    decoding = summary[(summary["analysis"] == "decoding") & (summary["metric"] == "r2")]
+    assert set(decoding["variant"]) == {"knn", "ridge", "knn_shuffled", "ridge_shuffled"}
+    consistency = summary[summary["analysis"] == "consistency"]
+    assert set(zip(consistency["model"], consistency["other_model"], strict=True)) == {
+        ("beh_seed0", "beh_seed1"), ("beh_seed1", "beh_seed0")}
+    figures = tmp_path / "results" / "figures"
+    for fig in ["decoding.png", "distance.png", "rdm_oracle.png", "dimensionality.png",
+                "consistency.png", "goodness_of_fit.png", "rdm/mlp.png", "embedding/beh_seed1.png",
+                "single_units/beh_seed0.png", "training_loss.png"]:
+        assert (figures / fig).exists(), fig
+
     for name in ["beh_seed0", "beh_seed1", "mlp"]:
         assert (tmp_path / "results" / "activations" / f"{name}.zarr").is_dir()
         assert (tmp_path / "results" / "models" / f"{name}.loss.csv").exists()
@@ -131,7 +146,9 @@ def test_tiny_real_run_and_report(tmp_path):
     )
     assert report.returncode == 0, report.stderr[-3000:]
     html = (tmp_path / "report.html").read_text(errors="replace")
-    assert "cka_corresponding_layers.png" in html and "summary.csv" in html
+    for name in ["cka_corresponding_layers.png", "summary.csv", "decoding.png", "consistency.png",
+                 "embedding", "single_units"]:
+        assert name in html, name
 
     # a rerun has nothing to do
     again = run_snakemake(tmp_path, "--cores", "1", "--configfile", str(cfg), "--dry-run")
