@@ -112,6 +112,8 @@ def open_activation_store(path: str | os.PathLike) -> xr.Dataset:
         raise FileNotFoundError(f"activation store {path} does not exist")
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=RuntimeWarning)
+        # Snakemake leaves a `.snakemake_timestamp` file in directory outputs
+        warnings.filterwarnings("ignore", message=".*snakemake_timestamp.*")
         ds = xr.open_zarr(path, consolidated=False)
     ds = check_store(ds, where=str(path))
     ordered = ds[layer_names(ds)]  # data variables in forward order; coordinates are kept

@@ -15,8 +15,10 @@ from cebra_lens_core.store import layer_names, select_split
 log = logging.getLogger(__name__)
 
 
-def check_same_time_points(a: xr.Dataset, b: xr.Dataset, name_a: str, name_b: str) -> None:
-    """CKA pairs rows by time: both stores must cover the same time points.
+def check_same_time_points(
+    a: xr.Dataset, b: xr.Dataset, name_a: str, name_b: str, purpose: str = "CKA"
+) -> None:
+    """Pairwise comparisons pair rows by time: both stores must cover the same time points.
 
     Raises:
         ValueError: naming both stores and their lengths.
@@ -25,7 +27,7 @@ def check_same_time_points(a: xr.Dataset, b: xr.Dataset, name_a: str, name_b: st
     if ta != tb or not (a["time"].values == b["time"].values).all():
         raise ValueError(
             f"activation stores {name_a} ({ta} time points) and {name_b} ({tb} time points) "
-            "do not cover the same time points; CKA needs paired rows (same dataset and session)"
+            f"do not cover the same time points; {purpose} needs paired rows (same dataset and session)"
         )
 
 

@@ -29,7 +29,7 @@ def consistency_analysis(stores: Mapping[str, xr.Dataset], *, split: str = "test
     first = stores[names[0]]
     variables = layer_names(first)
     for other in names[1:]:
-        check_same_time_points(first, stores[other], names[0], other)
+        check_same_time_points(first, stores[other], names[0], other, purpose="consistency")
         if layer_names(stores[other]) != variables:
             raise ValueError(
                 f"runs {names[0]} and {other} have different layers; consistency compares the same architecture"

@@ -92,6 +92,8 @@ def decoding_analysis(
                 if controls:
                     per_seed = [c.records() for c in controls]
                     for k, r in enumerate(per_seed[0]):
+                        if r["metric"] in ("k", "alpha"):  # a mean hyperparameter means little
+                            continue
                         values = np.array([recs[k]["value"] for recs in per_seed])
                         row = {
                             **base,

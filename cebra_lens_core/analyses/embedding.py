@@ -37,7 +37,12 @@ def embedding_analysis(
     from sklearn.manifold import TSNE
 
     variables = layer_names(store)
-    index = tsne_layer % len(variables)
+    if not -len(variables) <= int(tsne_layer) < len(variables):
+        raise ValueError(
+            f"embedding of {name}: tsne_layer={tsne_layer} is out of range for a store with "
+            f"{len(variables)} layers (valid: {-len(variables)} to {len(variables) - 1})"
+        )
+    index = int(tsne_layer) % len(variables)
     sel = split_rows(store, split)
     part = store.isel(time=sel)
     rows_idx = sample_rows(part.sizes["time"], int(max_samples), seed)

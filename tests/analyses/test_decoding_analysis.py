@@ -31,7 +31,9 @@ def data():
     pos = rng.uniform(0, 1, T)
     speed = rng.uniform(-1, 1, T)
     cls = rng.integers(0, 3, T)
-    linear = np.column_stack([pos, speed]) @ rng.normal(size=(2, 5)) + 0.01 * rng.normal(size=(T, 5))
+    linear = np.column_stack([pos, speed]) @ rng.normal(size=(2, 5)) + 0.01 * rng.normal(
+        size=(T, 5)
+    )
     clusters = 5 * rng.normal(size=(3, 4))[cls] + rng.normal(size=(T, 4))
     noise = rng.normal(size=(T, 3))
     labels = {
@@ -100,9 +102,7 @@ def test_rows_equal_direct_decode_on_the_splits(data, rows):
     y = np.column_stack([labels["pos"][0], labels["speed"][0]])
     X = layers[0]
     for decoder in ("knn", "ridge"):
-        ref = decode(
-            X[:N_TRAIN], y[:N_TRAIN], X[N_TRAIN:], y[N_TRAIN:], decoder, kind="continuous"
-        )
+        ref = decode(X[:N_TRAIN], y[:N_TRAIN], X[N_TRAIN:], y[N_TRAIN:], decoder, kind="continuous")
         for j, label in enumerate(("pos", "speed")):
             assert _get(rows, 0, "r2", label, decoder)["value"] == pytest.approx(ref.r2[j])
             mae = _get(rows, 0, "median_abs_error", label, decoder)["value"]

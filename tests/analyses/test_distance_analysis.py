@@ -149,7 +149,9 @@ def test_identical_repeats_give_zero_inter_repetition():
 
 def test_unknown_labels_refused():
     rng = np.random.default_rng(4)
-    store = _store([rng.normal(size=(20, 2))], np.arange(20) < 10, {"c": (np.arange(20) % 2, "discrete")})
+    store = _store(
+        [rng.normal(size=(20, 2))], np.arange(20) < 10, {"c": (np.arange(20) % 2, "discrete")}
+    )
     with pytest.raises(ValueError, match=r"repeat_label 'trial'.*available: \['c'\]"):
         distance_analysis(store, name="m", repeat_label="trial")
     with pytest.raises(ValueError, match=r"available: \['c'\]"):

@@ -15,7 +15,10 @@ T, N_TRAIN = 200, 80
 def store():
     rng = np.random.default_rng(0)
     pos = rng.uniform(0, 1, T)
-    layers = [rng.normal(size=(T, 6)), np.column_stack([np.cos(6 * pos), np.sin(6 * pos), pos, pos])]
+    layers = [
+        rng.normal(size=(T, 6)),
+        np.column_stack([np.cos(6 * pos), np.sin(6 * pos), pos, pos]),
+    ]
     data = {
         f"layer_{i:02d}": (("time", f"layer_{i:02d}_unit"), a, {"layer_name": f"l{i}"})
         for i, a in enumerate(layers)
@@ -77,6 +80,18 @@ def test_deterministic_for_a_seed(store):
 
 
 def test_small_split_keeps_all_rows(store):
-    rows, arrays = embedding_analysis(store, name="m", split="train", max_samples=500)
+    rows, arrays = embedding_analysis(
+        store, name="m", split="train", max_samples=500, perplexity=10
+    )
     np.testing.assert_array_equal(arrays["time"], store["time"].values[:N_TRAIN])
     assert rows["n"].tolist() == [N_TRAIN]
+
+
+def test_tsne_layer_out_of_range_refused(store):
+    # a silent wrap-around (5 % 2 == 1) would plot a layer nobody asked for
+    with pytest.raises(ValueError, match=r"tsne_layer=5 is out of range.*2 layers"):
+        embedding_analysis(store, name="m", tsne_layer=5)
+    with pytest.raises(ValueError, match="out of range"):
+        embedding_analysis(store, name="m", tsne_layer=-3)
+    _, arrays = embedding_analysis(store, name="m", tsne_layer=-2, max_samples=20, perplexity=5)
+    assert int(arrays["tsne_layer"]) == 0

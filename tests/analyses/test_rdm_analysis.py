@@ -118,7 +118,9 @@ def test_discrete_labels_get_rdms_but_no_oracle_row(setup):
 
 def test_linear_ramp_scores_one_and_noise_scores_zero(setup):
     store, *_ = setup
-    rows, arrays = rdm_analysis(store, name="m", labels=["position"], n_bins=N_BINS, metric="euclidean")
+    rows, arrays = rdm_analysis(
+        store, name="m", labels=["position"], n_bins=N_BINS, metric="euclidean"
+    )
     by_layer = rows.set_index("layer")["value"]
     assert set(rows["variant"]) == {"euclidean/spearman"}
     # Euclidean distances of the ramp's bin means are |m_i − m_j|·||w||: monotone in |i − j|;
@@ -193,3 +195,31 @@ def test_rsa_between_skips_mismatched_conditions_and_small_labels(setup):
     assert set(zip(rows["model"], rows["other_model"], strict=True)) == {("A", "A"), ("B", "B")}
     # a binary label has a single RDM entry: nothing to compare
     assert rsa_between({"A": arrays, "B": arrays}, label="side").empty
+
+
+def test_labels_without_attrs_and_non_contiguous_split():
+    """Label kind inferred from the dtype (float: continuous, int: discrete); train in blocks."""
+    rng = np.random.default_rng(5)
+    n = 400
+    pos = rng.uniform(0, 1, n)
+    X = np.column_stack([np.cos(3 * pos), np.sin(3 * pos), pos]) + 0.05 * rng.normal(size=(n, 3))
+    train = (np.arange(n) // 50) % 2 == 0  # alternating blocks of 50
+    store = xr.Dataset(
+        {"layer_00": (("time", "layer_00_unit"), X)},
+        coords={
+            "time": np.arange(n),
+            "train": ("time", train),
+            "label_pos": ("time", pos),
+            "label_cls": ("time", rng.integers(0, 3, n)),
+        },
+    )
+    rows, arrays = rdm_analysis(store, name="m", n_bins=6)
+    assert rows["label"].tolist() == ["pos"]  # only the continuous label has an oracle
+    assert rows["layer_name"].tolist() == ["layer_00"]  # no layer_name attribute: the variable
+    codes = np.clip(np.digitize(pos[train], np.linspace(pos.min(), pos.max(), 7)) - 1, 0, 5)
+    ids, D = _direct_rdm(X[train], codes, "correlation")
+    np.testing.assert_allclose(arrays["pos/layer_00"], D, atol=1e-12)
+    oracle = np.abs(ids[:, None] - ids[None, :]) / 5
+    expected = spearmanr(squareform(D, checks=False), squareform(oracle, checks=False))[0]
+    assert rows["value"][0] == pytest.approx(expected, abs=1e-12)
+    assert "cls/bin_centres" not in arrays and arrays["cls/layer_00"].shape == (3, 3)

@@ -117,7 +117,9 @@ def test_rows(data):
     assert set(rows["metric"]) == {"tuning_eta2_mean", "tuning_eta2_max"}
     assert set(rows["analysis"]) == {"single_unit"} and set(rows["dataset"]) == {"toy"}
     n_units = rows.set_index(["label", "layer", "metric"])["n"]
-    assert n_units[("cls", 0, "tuning_eta2_mean")] == 3 and n_units[("cls", 1, "tuning_eta2_max")] == 2
+    assert (
+        n_units[("cls", 0, "tuning_eta2_mean")] == 3 and n_units[("cls", 1, "tuning_eta2_max")] == 2
+    )
     values = rows.set_index(["label", "layer", "metric"])["value"]
     eta2 = arrays["eta2/cls/layer_00"]
     assert eta2[2] == pytest.approx(1.0, abs=1e-12)  # unit 3·cls is a function of cls

@@ -93,11 +93,20 @@ def test_invalid_config_stops_with_named_key(tmp_path):
     assert "unknown key 'modle_defaults'" in out and "did you mean 'model_defaults'" in out
 
 
-@pytest.mark.workflow
-def test_tiny_real_run_and_report(tmp_path):
-    cfg = write_config(tmp_path, TINY)
-    result = run_snakemake(tmp_path, "--cores", "2", "--configfile", str(cfg))
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory) -> Path:
+    """One real run of the tiny config (shared by the tests below)."""
+    workdir = tmp_path_factory.mktemp("tiny")
+    cfg = write_config(workdir, TINY)
+    result = run_snakemake(workdir, "--cores", "2", "--configfile", str(cfg))
     assert result.returncode == 0, result.stderr[-4000:]
+    return workdir
+
+
+@pytest.mark.workflow
+def test_tiny_real_run_and_report(tiny_run):
+    tmp_path = tiny_run
+    cfg = tmp_path / "config.yaml"
 
     summary = pd.read_csv(tmp_path / "results" / "summary.csv", keep_default_na=False)
     cka = summary[summary["analysis"] == "cka"]
@@ -153,3 +162,30 @@ def test_tiny_real_run_and_report(tmp_path):
     # a rerun has nothing to do
     again = run_snakemake(tmp_path, "--cores", "1", "--configfile", str(cfg), "--dry-run")
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def _tree(root: Path, pattern: str) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob(pattern)) if p.is_file()}
+
+
+@pytest.mark.workflow
+def test_rerun_reproduces_every_number_and_file(tiny_run, tmp_path):
+    """A second run in a fresh folder gives identical results, figures and activation stores."""
+    import numpy as np
+
+    from cebra_lens_core.store import layer_names, open_activation_store
+
+    cfg = write_config(tmp_path, TINY)
+    result = run_snakemake(tmp_path, "--cores", "2", "--configfile", str(cfg))
+    assert result.returncode == 0, result.stderr[-4000:]
+    first, second = tiny_run / "results", tmp_path / "results"
+    for pattern in ("*.csv", "*.png", "*.npz"):
+        a, b = _tree(first, pattern), _tree(second, pattern)
+        assert a.keys() == b.keys(), pattern
+        different = [k for k in a if a[k] != b[k]]
+        assert not different, f"files differ between runs: {different}"
+    for store in (first / "activations").glob("*.zarr"):
+        x, y = open_activation_store(store), open_activation_store(second / "activations" / store.name)
+        for v in layer_names(x):
+            np.testing.assert_array_equal(x[v].values, y[v].values)
+        assert x.attrs == y.attrs
