@@ -26,6 +26,14 @@ def test_directory_replaced(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store.zarr"]
 
 
+def test_stale_temporary_of_a_killed_writer_is_removed(tmp_path):
+    stale = tmp_path / ".out.csv.tmp-deadbeef"
+    stale.write_text("half written by a killed job")
+    with atomic_path(tmp_path / "out.csv") as tmp:
+        tmp.write_text("done")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
 def test_no_output_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="produced no output"):
         with atomic_path(tmp_path / "x"):

@@ -189,3 +189,41 @@ def test_rerun_reproduces_every_number_and_file(tiny_run, tmp_path):
         for v in layer_names(x):
             np.testing.assert_array_equal(x[v].values, y[v].values)
         assert x.attrs == y.attrs
+
+
+@pytest.mark.workflow
+def test_killed_run_resumes_to_identical_results(tiny_run, tmp_path):
+    """SIGKILL the whole run while an extraction job runs; nothing half-written looks finished,
+    and `--unlock` + rerun completes with results identical to an uninterrupted run."""
+    import signal
+    import time
+
+    cfg = write_config(tmp_path, TINY)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    cmd = [*SNAKEMAKE, "-s", str(REPO / "workflow" / "Snakefile"), "--directory", str(tmp_path),
+           "--cores", "2", "--configfile", str(cfg)]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    extract_logs = tmp_path / "logs" / "results" / "extract"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not (extract_logs.exists() and any(extract_logs.iterdir())):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert extract_logs.exists(), "the run never reached the extraction step"
+    activations = tmp_path / "results" / "activations"
+    for store in activations.glob("*.zarr") if activations.exists() else []:
+        # a store that looks finished is complete: it opens and has every layer
+        from cebra_lens_core.store import open_activation_store
+
+        assert open_activation_store(store).sizes["time"] == 800
+    assert not (tmp_path / "results" / "summary.csv").exists()
+
+    unlock = run_snakemake(tmp_path, "--cores", "1", "--configfile", str(cfg), "--unlock")
+    assert unlock.returncode == 0, unlock.stderr[-2000:]
+    rerun = run_snakemake(tmp_path, "--cores", "2", "--configfile", str(cfg))
+    assert rerun.returncode == 0, rerun.stderr[-4000:]
+    assert not list((tmp_path / "results").rglob(".*tmp-*")), "temporary files left behind"
+    for pattern in ("*.csv", "*.png"):
+        a, b = _tree(tiny_run / "results", pattern), _tree(tmp_path / "results", pattern)
+        assert a == b, [k for k in a if a.get(k) != b.get(k)]
