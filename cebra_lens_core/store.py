@@ -145,14 +145,18 @@ def check_store(ds: xr.Dataset, *, where: str = "activation store") -> xr.Datase
     return ds
 
 
-def select_split(ds: xr.Dataset, split: str) -> xr.Dataset:
-    """Rows of the ``train`` or ``test`` split (``all`` for every row).
+def split_rows(ds: xr.Dataset, split: str) -> np.ndarray | slice:
+    """Row selector of the ``train`` / ``test`` split (``all`` for every row).
+
+    Returns a slice when the rows are contiguous (the time-blocked test split is), so
+    lazy reads from the zarr store stay sequential.
 
     Raises:
-        ValueError: unknown split name, or a split requested from a store without ``train``.
+        ValueError: unknown split name, a split requested from a store without ``train``,
+            or an empty split.
     """
     if split == "all":
-        return ds
+        return slice(None)
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
     if "train" not in ds.coords:
@@ -161,6 +165,11 @@ def select_split(ds: xr.Dataset, split: str) -> xr.Dataset:
     rows = np.flatnonzero(mask if split == "train" else ~mask)
     if rows.size == 0:
         raise ValueError(f"the {split} split of the activation store is empty")
-    if rows[-1] - rows[0] + 1 == rows.size:  # contiguous block: a slice keeps reads streaming
-        return ds.isel(time=slice(int(rows[0]), int(rows[-1]) + 1))
-    return ds.isel(time=rows)
+    if rows[-1] - rows[0] + 1 == rows.size:
+        return slice(int(rows[0]), int(rows[-1]) + 1)
+    return rows
+
+
+def select_split(ds: xr.Dataset, split: str) -> xr.Dataset:
+    """Rows of the ``train`` or ``test`` split (``all`` for every row); see :func:`split_rows`."""
+    return ds.isel(time=split_rows(ds, split))

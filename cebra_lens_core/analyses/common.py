@@ -10,7 +10,7 @@ import numpy as np
 import xarray as xr
 
 from cebra_lens_core.metrics.conditions import Conditions, make_conditions
-from cebra_lens_core.store import layer_names
+from cebra_lens_core.store import layer_names, split_rows  # noqa: F401 - re-exported
 
 log = logging.getLogger(__name__)
 
@@ -80,23 +80,6 @@ def label_conditions(
     return make_conditions(
         values, "continuous", n_bins=n_bins, value_range=(lo, hi), name=label.name
     )
-
-
-def split_rows(store: xr.Dataset, split: str) -> np.ndarray | slice:
-    """Row selector of the ``train``/``test``/``all`` split (a slice when contiguous)."""
-    if split == "all":
-        return slice(None)
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
-    if "train" not in store.coords:
-        raise ValueError("the activation store has no `train` coordinate; use split 'all'")
-    mask = np.asarray(store["train"].values, dtype=bool)
-    rows = np.flatnonzero(mask if split == "train" else ~mask)
-    if rows.size == 0:
-        raise ValueError(f"the {split} split of the activation store is empty")
-    if rows[-1] - rows[0] + 1 == rows.size:
-        return slice(int(rows[0]), int(rows[-1]) + 1)
-    return rows
 
 
 def layer_arrays(

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from cebra_lens_core.plots.common import short_layer_label
+from cebra_lens_core.plots.common import annotate_cells, short_layer_label
 
 
 def cka_matrix_from_summary(
@@ -72,17 +72,8 @@ def plot_cka_heatmap(
         ax.set_xlabel(f"{model_b} layer")
         ax.set_ylabel(f"{model_a} layer")
         ax.set_title(f"{variant} CKA", fontsize=10)
-        for (i, j), v in np.ndenumerate(matrix):
-            if np.isfinite(v) and matrix.size <= 100:
-                ax.text(
-                    j,
-                    i,
-                    f"{v:.2f}",
-                    ha="center",
-                    va="center",
-                    fontsize=6,
-                    color="white" if v < 0.6 else "black",
-                )
+        if matrix.size <= 100:
+            annotate_cells(ax, matrix, vmin, fontsize=6)
         fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     fig.suptitle(f"CKA: {model_a} vs {model_b}", fontsize=11)
     fig.tight_layout()

@@ -27,6 +27,24 @@ def save_figure(fig: plt.Figure, path: str | os.PathLike, dpi: int = 120) -> Pat
     return path
 
 
+def annotate_cells(ax, matrix, vmin: float = 0.0, vmax: float = 1.0, fontsize: int = 7) -> None:
+    """Write each finite value of a heatmap into its cell (white on dark, black on light)."""
+    import numpy as np
+
+    threshold = vmin + 0.6 * (vmax - vmin)
+    for (i, j), v in np.ndenumerate(matrix):
+        if np.isfinite(v):
+            ax.text(
+                j,
+                i,
+                f"{v:.2f}",
+                ha="center",
+                va="center",
+                fontsize=fontsize,
+                color="white" if v < threshold else "black",
+            )
+
+
 def short_layer_label(index: int, name: str) -> str:
     """Axis tick label for a layer: ``"0 conv_in"``."""
     return f"{index} {name}" if name else str(index)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.gridspec import GridSpec
 
-from cebra_lens_core.plots.common import short_layer_label
+from cebra_lens_core.plots.common import annotate_cells, short_layer_label
 from cebra_lens_core.plots.rdm import LayerAxis, group_colours, model_group
 
 
@@ -81,17 +81,7 @@ def plot_consistency(summary: pd.DataFrame) -> plt.Figure:
         ticks = [_run_label(r, group) for r in runs]
         ax.set_xticks(range(len(runs)), ticks, rotation=45, ha="right", fontsize=7)
         ax.set_yticks(range(len(runs)), ticks, fontsize=7)
-        for (i, j), v in np.ndenumerate(matrix):
-            if np.isfinite(v):
-                ax.text(
-                    j,
-                    i,
-                    f"{v:.2f}",
-                    ha="center",
-                    va="center",
-                    fontsize=7,
-                    color="white" if v < vmin + 0.6 * (1.0 - vmin) else "black",
-                )
+        annotate_cells(ax, matrix, vmin)
         name = part.loc[part["layer"] == last, "layer_name"].iloc[0]
         ax.set_title(f"{group}\nembedding: {short_layer_label(last, name)}", fontsize=8)
         if k % n_cols == 0:

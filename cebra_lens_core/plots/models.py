@@ -48,7 +48,9 @@ def model_figure(
         n_layers = _layer_count(arrays, "activity/layer_")
         chosen = options.get("plot_layer")
         if chosen is not None and not -n_layers <= int(chosen) < n_layers:
-            raise ValueError(f"plot_layer {chosen} is out of range for {model} ({n_layers} layers: -{n_layers}..{n_layers - 1})")
+            raise ValueError(
+                f"plot_layer {chosen} is out of range for {model} ({n_layers} layers: -{n_layers}..{n_layers - 1})"
+            )
         layer = n_layers // 2 if chosen is None else int(chosen) % n_layers
         labels = list(options.get("labels") or []) or sorted(
             {k.split("/")[1] for k in arrays if k.startswith("tuning/")},

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from cebra_lens_core.plots.common import short_layer_label
+from cebra_lens_core.plots.common import annotate_cells, short_layer_label
 
 _SEED_RE = re.compile(r"_seed(\d+)$")
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
@@ -374,17 +374,7 @@ def plot_rsa_matrix(summary: pd.DataFrame, model_a: str, model_b: str, label: st
     ax.set_xlabel(f"{model_b} layer")
     ax.set_ylabel(f"{model_a} layer")
     if matrix.size <= 144:
-        for (i, j), v in np.ndenumerate(matrix):
-            if np.isfinite(v):
-                ax.text(
-                    j,
-                    i,
-                    f"{v:.2f}",
-                    ha="center",
-                    va="center",
-                    fontsize=7,
-                    color="white" if v < vmin + 0.6 * (1.0 - vmin) else "black",
-                )
+        annotate_cells(ax, matrix, vmin)
     cbar = fig.colorbar(im, ax=ax, shrink=0.9)
     cbar.set_label(f"RSA ({variant} correlation between the RDMs)")
     ax.set_title(f"RSA of {label} RDMs\n{model_a} vs {model_b}", fontsize=10)

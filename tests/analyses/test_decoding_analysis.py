@@ -4,25 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import xarray as xr
 
 from cebra_lens_core.analyses.decoding import decoding_analysis
 from cebra_lens_core.metrics.decoding import decode
+from tests.analyses.stores import make_store
 
 T, N_TRAIN = 400, 300
 
 
 def _store(layers, train, labels):
-    data = {
-        f"layer_{i:02d}": (("time", f"layer_{i:02d}_unit"), a, {"layer_name": f"l{i}"})
-        for i, a in enumerate(layers)
-    }
-    coords = {"time": np.arange(len(train)), "train": ("time", np.asarray(train, dtype=bool))}
-    for name, (values, kind) in labels.items():
-        dtype = np.int64 if kind == "discrete" else np.float64
-        attrs = {"kind": kind, "unit": "cm" if kind == "continuous" else "", "categories": []}
-        coords[f"label_{name}"] = ("time", np.asarray(values, dtype=dtype), attrs)
-    return xr.Dataset(data, coords=coords, attrs={"dataset_name": "toy"})
+    return make_store(layers, train, labels, unit="cm")
 
 
 @pytest.fixture(scope="module")

@@ -4,25 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import xarray as xr
 from scipy.spatial.distance import pdist
 
 from cebra_lens_core.analyses.common import label_conditions, store_labels
 from cebra_lens_core.analyses.distance import distance_analysis
 from cebra_lens_core.metrics.distance import class_distances
+from tests.analyses.stores import make_store
 
 
 def _store(layers, train, labels):
-    data = {
-        f"layer_{i:02d}": (("time", f"layer_{i:02d}_unit"), a, {"layer_name": f"l{i}"})
-        for i, a in enumerate(layers)
-    }
-    coords = {"time": np.arange(len(train)), "train": ("time", np.asarray(train, dtype=bool))}
-    for name, (values, kind) in labels.items():
-        dtype = np.int64 if kind == "discrete" else np.float64
-        attrs = {"kind": kind, "unit": "", "categories": []}
-        coords[f"label_{name}"] = ("time", np.asarray(values, dtype=dtype), attrs)
-    return xr.Dataset(data, coords=coords, attrs={"dataset_name": "toy"})
+    return make_store(layers, train, labels, unit="")
 
 
 def _zscore(X):

@@ -10,22 +10,13 @@ from scipy.stats import spearmanr
 
 from cebra_lens_core.analyses.rdm import rdm_analysis, rsa_between
 from cebra_lens_core.metrics.rdm import compare_rdms
+from tests.analyses.stores import make_store
 
 T, N_TRAIN, N_BINS = 600, 450, 5
 
 
 def _store(layers, train, labels):
-    """Store with ``layer_XX`` variables and ``label_<name>`` coords carrying kind/unit/categories."""
-    data = {
-        f"layer_{i:02d}": (("time", f"layer_{i:02d}_unit"), a, {"layer_name": f"l{i}"})
-        for i, a in enumerate(layers)
-    }
-    coords = {"time": np.arange(len(train)), "train": ("time", np.asarray(train, dtype=bool))}
-    for name, (values, kind) in labels.items():
-        dtype = np.int64 if kind == "discrete" else np.float64
-        attrs = {"kind": kind, "unit": "m" if kind == "continuous" else "", "categories": []}
-        coords[f"label_{name}"] = ("time", np.asarray(values, dtype=dtype), attrs)
-    return xr.Dataset(data, coords=coords, attrs={"dataset_name": "toy"})
+    return make_store(layers, train, labels, unit="m")
 
 
 def _position(rng):
