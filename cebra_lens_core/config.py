@@ -43,6 +43,7 @@ SYNTHETIC_LABELS = {
     "visual": ("frame", "repeat"),
     "lorenz": ("x", "y", "z"),
     "circle": ("angle", "latent_x", "latent_y"),
+    "attribution": ("latent_0", "latent_1", "latent_2"),
 }
 
 

@@ -60,28 +60,22 @@ def decoding_analysis(
                 "layer_name": layer_name,
             }
             for decoder in decoders:
+                options = dict(
+                    decoder=decoder,
+                    kind=kind,
+                    label_names=names,
+                    validation_fraction=validation_fraction,
+                )
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RuntimeWarning)
-                    result = decode(
-                        X_train,
-                        y_train,
-                        X_test,
-                        y_test,
-                        decoder=decoder,
-                        kind=kind,
-                        label_names=names,
-                        validation_fraction=validation_fraction,
-                    )
+                    result = decode(X_train, y_train, X_test, y_test, **options)
                     controls = [
                         decode(
                             X_train,
                             y_train,
                             X_test,
                             y_test,
-                            decoder=decoder,
-                            kind=kind,
-                            label_names=names,
-                            validation_fraction=validation_fraction,
+                            **options,
                             shuffle_labels=True,
                             seed=int(seed),
                         )

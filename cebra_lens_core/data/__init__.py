@@ -7,7 +7,7 @@ Entry points:
 
 Config entry (``name`` is its key in the config)::
 
-    source: hippocampus | visual | lorenz | circle | files | registry
+    source: hippocampus | visual | lorenz | circle | attribution | files | registry
     test_fraction: 0.2        # last fraction of every session is the test split
     params: {...}             # synthetic sources: generator parameters (all optional)
     sessions: [...]           # source: files, see cebra_lens_core.data.files

@@ -129,17 +129,37 @@ def test_tiny_real_run_and_report(tiny_run):
     assert (cka["n"].astype(int) == 200).all()  # 25 % of 800 time bins held out
 
     analyses = set(summary["analysis"])
-    assert analyses == {"cka", "rdm", "distance", "decoding", "consistency", "dimensionality",
-                        "embedding", "single_unit", "goodness_of_fit"}
+    assert analyses == {
+        "cka",
+        "rdm",
+        "distance",
+        "decoding",
+        "consistency",
+        "dimensionality",
+        "embedding",
+        "single_unit",
+        "goodness_of_fit",
+    }
     decoding = summary[(summary["analysis"] == "decoding") & (summary["metric"] == "r2")]
     assert set(decoding["variant"]) == {"knn", "ridge", "knn_shuffled", "ridge_shuffled"}
     consistency = summary[summary["analysis"] == "consistency"]
     assert set(zip(consistency["model"], consistency["other_model"], strict=True)) == {
-        ("beh_seed0", "beh_seed1"), ("beh_seed1", "beh_seed0")}
+        ("beh_seed0", "beh_seed1"),
+        ("beh_seed1", "beh_seed0"),
+    }
     figures = tmp_path / "results" / "figures"
-    for fig in ["decoding.png", "distance.png", "rdm_oracle.png", "dimensionality.png",
-                "consistency.png", "goodness_of_fit.png", "rdm/mlp.png", "embedding/beh_seed1.png",
-                "single_units/beh_seed0.png", "training_loss.png"]:
+    for fig in [
+        "decoding.png",
+        "distance.png",
+        "rdm_oracle.png",
+        "dimensionality.png",
+        "consistency.png",
+        "goodness_of_fit.png",
+        "rdm/mlp.png",
+        "embedding/beh_seed1.png",
+        "single_units/beh_seed0.png",
+        "training_loss.png",
+    ]:
         assert (figures / fig).exists(), fig
 
     for name in ["beh_seed0", "beh_seed1", "mlp"]:
@@ -155,8 +175,14 @@ def test_tiny_real_run_and_report(tiny_run):
     )
     assert report.returncode == 0, report.stderr[-3000:]
     html = (tmp_path / "report.html").read_text(errors="replace")
-    for name in ["cka_corresponding_layers.png", "summary.csv", "decoding.png", "consistency.png",
-                 "embedding", "single_units"]:
+    for name in [
+        "cka_corresponding_layers.png",
+        "summary.csv",
+        "decoding.png",
+        "consistency.png",
+        "embedding",
+        "single_units",
+    ]:
         assert name in html, name
 
     # a rerun has nothing to do
@@ -165,7 +191,9 @@ def test_tiny_real_run_and_report(tiny_run):
 
 
 def _tree(root: Path, pattern: str) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob(pattern)) if p.is_file()}
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob(pattern)) if p.is_file()
+    }
 
 
 @pytest.mark.workflow
@@ -185,7 +213,10 @@ def test_rerun_reproduces_every_number_and_file(tiny_run, tmp_path):
         different = [k for k in a if a[k] != b[k]]
         assert not different, f"files differ between runs: {different}"
     for store in (first / "activations").glob("*.zarr"):
-        x, y = open_activation_store(store), open_activation_store(second / "activations" / store.name)
+        x, y = (
+            open_activation_store(store),
+            open_activation_store(second / "activations" / store.name),
+        )
         for v in layer_names(x):
             np.testing.assert_array_equal(x[v].values, y[v].values)
         assert x.attrs == y.attrs
@@ -200,13 +231,30 @@ def test_killed_run_resumes_to_identical_results(tiny_run, tmp_path):
 
     cfg = write_config(tmp_path, TINY)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
-    cmd = [*SNAKEMAKE, "-s", str(REPO / "workflow" / "Snakefile"), "--directory", str(tmp_path),
-           "--cores", "2", "--configfile", str(cfg)]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    cmd = [
+        *SNAKEMAKE,
+        "-s",
+        str(REPO / "workflow" / "Snakefile"),
+        "--directory",
+        str(tmp_path),
+        "--cores",
+        "2",
+        "--configfile",
+        str(cfg),
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     extract_logs = tmp_path / "logs" / "results" / "extract"
     deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and not (extract_logs.exists() and any(extract_logs.iterdir())):
+    while time.monotonic() < deadline and not (
+        extract_logs.exists() and any(extract_logs.iterdir())
+    ):
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
