@@ -19,7 +19,7 @@ $(VENV)/.torch: | $(PY)
 	touch $@
 
 $(VENV)/.installed: pyproject.toml $(VENV)/.torch
-	$(PIP) install --quiet -e ".[workflow,test]"
+	$(PIP) install --quiet -e ".[workflow,test,attribution]"
 	touch $@
 
 setup: $(VENV)/.installed

@@ -30,6 +30,10 @@ def draw(name):
         from cebra_lens_core.plots.consistency import plot_consistency
 
         return plot_consistency(summary)
+    if name == "attribution_summary":
+        from cebra_lens_core.plots.attribution import plot_attribution_summary
+
+        return plot_attribution_summary(summary)
     from cebra_lens_core.plots.goodness_of_fit import plot_goodness_of_fit
 
     return plot_goodness_of_fit(summary)

@@ -741,6 +741,18 @@ def circle(
 ATTRIBUTION_LATENTS = ("latent_0", "latent_1", "latent_2")
 
 
+def _bounded_weights(rng: np.random.Generator, connectivity: np.ndarray) -> np.ndarray:
+    """Weights ``±U(0.5, 1.5) / √c_i`` where ``connectivity`` is True, 0 elsewhere.
+
+    Unlike the Gaussian weights of :func:`random_nonlinear_embedding`, no connection is
+    close to 0, so every True entry of the ground truth has a visible effect.
+    """
+    inputs_per_neuron = np.maximum(connectivity.sum(axis=0), 1)
+    magnitude = rng.uniform(0.5, 1.5, connectivity.shape)
+    sign = rng.choice([-1.0, 1.0], connectivity.shape)
+    return sign * magnitude * connectivity / np.sqrt(inputs_per_neuron)
+
+
 def attribution(
     *,
     n_neurons: int = 50,
@@ -770,10 +782,13 @@ def attribution(
       ``driven_fraction < 1``; a random subset, not the first columns) are *driven*:
       ``r_i(t) = tanh(z(t) W + b)_i + ε``, latent ``j`` driving neuron ``i`` where
       ``connectivity[j][i]`` is True (probability ``connection_prob``, at least one latent
-      per driven neuron; :func:`random_nonlinear_embedding`);
-    - every other neuron is a *nuisance* neuron, ``r_i(t) = tanh(u(t) V + c)_i + ε``, driven by
+      per driven neuron, :func:`random_connectivity`);
+    - every other neuron is a *nuisance* neuron, ``r_i(t) = tanh(u(t) V + b)_i + ε``, driven by
       the nuisance processes only (each by at least one, probability 0.5), so it carries as
       much temporal structure as a driven neuron but no information about ``z``;
+    - weights ``W_ji, V_ki = ±U(0.5, 1.5) / √c_i`` where connected (``c_i`` inputs of neuron
+      ``i``; random sign), 0 elsewhere, so every connection has a visible effect and the
+      input to tanh has about unit variance; ``b_i ~ N(0, 0.5²)``;
     - ``ε ~ N(0, noise_sd²)`` independently per neuron and time step.
 
     Ground truth, in ``metadata["sessions"][k]``: ``connectivity`` (``3 × n`` booleans,
@@ -819,14 +834,11 @@ def attribution(
         connectivity[:, driven] = random_connectivity(rng, n_latents, n_driven, connection_prob)
         nuisance_connectivity = np.zeros((n_nuisance, n), dtype=bool)
         nuisance_connectivity[:, ~driven] = random_connectivity(rng, n_nuisance, n - n_driven, 0.5)
-        rates = np.empty((n_timepoints, n))
-        rates[:, driven] = random_nonlinear_embedding(
-            rng, latents, n_driven, connectivity[:, driven]
+        rates = np.tanh(
+            latents @ _bounded_weights(rng, connectivity)
+            + nuisance @ _bounded_weights(rng, nuisance_connectivity)
+            + rng.normal(0.0, 0.5, n)
         )
-        if n_driven < n:
-            rates[:, ~driven] = random_nonlinear_embedding(
-                rng, nuisance, n - n_driven, nuisance_connectivity[:, ~driven]
-            )
         neural = rates + noise_sd * rng.standard_normal(rates.shape)
         labels = {label: latents[:, j].copy() for j, label in enumerate(ATTRIBUTION_LATENTS)}
         sessions.append((neural, labels))

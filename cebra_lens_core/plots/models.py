@@ -57,6 +57,10 @@ def model_figure(
             key=lambda lab: (-len(arrays[f"tuning/{lab}/x"]), lab),  # most conditions first
         )
         return plot_single_units(arrays, model, layer=layer, label=labels[0] if labels else None)
+    if kind == "attribution":
+        from cebra_lens_core.plots.attribution import plot_attribution_maps
+
+        return plot_attribution_maps(arrays, model)
     raise ValueError(
-        f"no per-model figure for analysis {kind!r}; valid: rdm, embedding, single_unit"
+        f"no per-model figure for analysis {kind!r}; valid: rdm, embedding, single_unit, attribution"
     )

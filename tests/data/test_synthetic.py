@@ -18,12 +18,19 @@ from cebra_lens_core.data.synthetic import (
 )
 from cebra_lens_core.data.types import DataError
 
-EXPECTED_T = {"hippocampus": 4800, "visual": 9000, "lorenz": 5000, "circle": 4000}
+EXPECTED_T = {
+    "hippocampus": 4800,
+    "visual": 9000,
+    "lorenz": 5000,
+    "circle": 4000,
+    "attribution": 5000,
+}
 EXPECTED_LABELS = {
     "hippocampus": {"position": "continuous", "direction": "discrete"},
     "visual": {"frame": "discrete", "repeat": "discrete"},
     "lorenz": {"x": "continuous", "y": "continuous", "z": "continuous"},
     "circle": {"angle": "continuous", "latent_x": "continuous", "latent_y": "continuous"},
+    "attribution": {f"latent_{j}": "continuous" for j in range(3)},
 }
 
 

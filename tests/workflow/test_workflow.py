@@ -46,7 +46,11 @@ TINY = {
         },
     ],
     "cka": {"kinds": ["linear", "debiased"]},
-    "analyses": {"embedding": {"max_samples": 100}, "goodness_of_fit": {"num_batches": 2}},
+    "analyses": {
+        "embedding": {"max_samples": 100},
+        "goodness_of_fit": {"num_batches": 2},
+        "attribution": {"max_samples": 50, "ig_steps": 5},
+    },
 }
 
 

@@ -72,3 +72,27 @@ rule rsa:
         ENV_CPU
     script:
         "../../scripts/rsa.py"
+
+
+rule attribution:
+    """Attribution maps (which neurons drive which latent) of one model and session."""
+    input:
+        model=model_file,
+        dataset=store_dataset,
+    output:
+        table=f"{R}/attribution/{{store}}.csv",
+        arrays=f"{R}/attribution/{{store}}.npz",
+    params:
+        options=ANALYSES["attribution"],
+        session=lambda wc: STORES[wc.store][1],
+        device=CFG["device"],
+        trust=CFG["trust_model_files"],
+    log:
+        f"{LOGS}/attribution/{{store}}.log",
+    threads: ANALYSES["attribution"]["threads"]
+    resources:
+        gpu=1,
+    conda:
+        ENV_GPU
+    script:
+        "../../scripts/attribution.py"

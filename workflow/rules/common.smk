@@ -109,6 +109,8 @@ def analysis_tables():
         files += [f"{R}/rsa/{r}.csv" for r in RECORDINGS]
     if ANALYSES["goodness_of_fit"]["enabled"]:
         files += [f"{R}/goodness_of_fit/{m.name}.csv" for m in trained_models()]
+    if ANALYSES["attribution"]["enabled"]:
+        files += [f"{R}/attribution/{s}.csv" for s in STORES]
     return files
 
 
@@ -127,4 +129,7 @@ def analysis_figures():
         figures.append(f"{R}/figures/consistency.png")
     if ANALYSES["goodness_of_fit"]["enabled"] and trained_models():
         figures.append(f"{R}/figures/goodness_of_fit.png")
+    if ANALYSES["attribution"]["enabled"]:
+        figures += [f"{R}/figures/attribution/{s}.png" for s in STORES]
+        figures.append(f"{R}/figures/attribution_summary.png")
     return figures

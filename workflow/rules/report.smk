@@ -68,11 +68,14 @@ PER_MODEL_FIGURES = {  # analysis -> (figure folder, caption, report category)
     "rdm": ("rdm", "rdm_layers", "RDM / RSA"),
     "embedding": ("embedding", "embedding", "Embeddings"),
     "single_unit": ("single_units", "single_units", "Single units"),
+    "attribution": ("attribution", "attribution_maps", "Attribution"),
 }
 
 
 for _analysis, (_folder, _caption, _category) in PER_MODEL_FIGURES.items():
-    if _analysis not in STORE_ANALYSES:
+    if _analysis not in STORE_ANALYSES and not (
+        _analysis == "attribution" and ANALYSES["attribution"]["enabled"]
+    ):
         continue
 
     rule:
@@ -116,6 +119,7 @@ rule summary_figures:
                 ("dimensionality", "Dimensionality"),
                 ("consistency", "Consistency"),
                 ("goodness_of_fit", "Training"),
+                ("attribution_summary", "Attribution"),
             ]
             if f"{R}/figures/{k}.png" in analysis_figures()
         },

@@ -1,0 +1,106 @@
+"""Attribution maps of one model (session) with scores against the dataset's ground truth."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from cebra_lens_core.data.types import Dataset
+from cebra_lens_core.results import make_rows
+
+log = logging.getLogger(__name__)
+
+
+def ground_truth(dataset: Dataset, session: int) -> tuple[np.ndarray | None, list[str]]:
+    """The boolean latent × neuron map of a synthetic dataset and the label name of each row.
+
+    Generators with known neuron → latent dependence (``attribution``, ``lorenz``) ship it as
+    ``metadata["sessions"][k]["connectivity"]`` with row names ``metadata["latent_names"]``;
+    other datasets have none (``None, []``).
+    """
+    sessions = dataset.metadata.get("sessions") or []
+    if session >= len(sessions) or "connectivity" not in sessions[session]:
+        return None, []
+    truth = np.asarray(sessions[session]["connectivity"], dtype=bool)
+    names = list(dataset.metadata.get("latent_names") or [])
+    return truth, names
+
+
+def attribution_analysis(
+    model,
+    dataset: Dataset,
+    *,
+    name: str,
+    session: int | None = None,
+    methods: Sequence[str] | None = None,
+    max_samples: int = 500,
+    batch_size: int = 128,
+    seed: int = 0,
+    align_to_latents: bool = True,
+    ig_steps: int = 25,
+    shap_samples: int = 5,
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Attribution maps of every method on a seeded sample of the session's time points.
+
+    With a ground-truth map whose latents are labels of the dataset and
+    ``align_to_latents``, the maps are those of the latents read out linearly from the
+    embedding (least squares on the training split; CEBRA's latents are identifiable only
+    up to such a map), so each row is one true latent and every entry can be scored.
+    Without it, the maps are embedding dimension × neuron and scores use the per-neuron
+    maximum over dimensions.
+
+    Rows: analysis ``attribution``, variant = method; metric ``auc`` and the gap statistics
+    (``gap_minmax`` = min connected − max non-connected, ``gap_mean`` ...) with ``label`` =
+    the scoring level (``entries``: every latent × neuron entry; ``neuron_max`` / ``neuron_norm``:
+    one score per neuron vs "driven by any latent"); ``seconds`` (time of the method on this
+    machine); ``moore_penrose_fraction`` for the pseudo-inverse methods.
+    """
+    from cebra_lens_core.metrics.attribution import (
+        DEFAULT_METHODS,
+        compute_attribution,
+        latent_readout,
+        score_attribution,
+    )
+
+    k = 0 if session is None else int(session)
+    recording = dataset.sessions[k]
+    truth, latent_names = ground_truth(dataset, k)
+    readout = None
+    if truth is not None and align_to_latents and latent_names and all(
+        lab in recording.labels for lab in latent_names
+    ):
+        train = recording.train
+        embedding = model.transform(recording.neural[train], session_id=session)
+        latents = np.stack([recording.labels[lab] for lab in latent_names], axis=1)[train]
+        readout = latent_readout(embedding, latents)
+    result = compute_attribution(
+        model, recording.neural, session_id=session, methods=tuple(methods or DEFAULT_METHODS),
+        max_samples=max_samples, seed=seed, batch_size=batch_size, readout=readout,
+        ig_steps=ig_steps, shap_samples=shap_samples,
+    )
+    base = {"analysis": "attribution", "dataset": dataset.name, "model": name, "n": result.n_samples}
+    rows = []
+    if truth is not None:
+        for score in score_attribution(result, truth):
+            for metric, value in score.items():
+                if metric in ("method", "level"):
+                    continue
+                rows.append({**base, "metric": metric, "label": score["level"],
+                             "variant": score["method"], "value": value})
+    for method, seconds in result.timings.items():
+        rows.append({**base, "metric": "seconds", "variant": method, "value": seconds})
+    for method, check in result.moore_penrose.items():
+        rows.append({**base, "metric": "moore_penrose_fraction", "variant": method,
+                     "value": check["fraction"]})
+    arrays: dict[str, np.ndarray] = {f"map/{m}": v for m, v in result.maps.items()}
+    arrays["sample_indices"] = result.sample_indices
+    arrays["row_names"] = np.array(latent_names if readout is not None else
+                                   [f"dim {d}" for d in range(next(iter(result.maps.values())).shape[0])])
+    if truth is not None:
+        arrays["ground_truth"] = truth
+    log.info("%s: attribution with %s on %d samples (%s)", name, result.methods, result.n_samples,
+             "aligned to latents" if readout is not None else "embedding dimensions")
+    return make_rows(rows), arrays

@@ -1,0 +1,92 @@
+"""Attribution figures: latent × neuron maps per method, AUC and time per method."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+#: display order and short titles of the methods
+_TITLES = {
+    "jacobian": "Jacobian",
+    "jacobian_inv_lsq": "pseudo-inverse (lstsq)",
+    "jacobian_inv_svd": "pseudo-inverse (SVD)",
+    "neuron_gradient": "neuron gradient",
+    "feature_ablation": "feature ablation",
+    "integrated_gradients": "integrated gradients",
+    "gradient_shap": "gradient SHAP",
+}
+
+
+def _methods(arrays: Mapping[str, np.ndarray]) -> list[str]:
+    found = [k[4:] for k in arrays if k.startswith("map/") and not k.endswith("_signed")]
+    return sorted(found, key=lambda m: (list(_TITLES).index(m) if m in _TITLES else 99, m))
+
+
+def plot_attribution_maps(arrays: Mapping[str, np.ndarray], model: str) -> plt.Figure:
+    """One heatmap per method of the mean |attribution| (rows: latents or embedding
+    dimensions, columns: neurons), each scaled to its own maximum; with a ground truth its
+    map comes first and neurons are ordered driven-first so both can be compared by eye."""
+    methods = _methods(arrays)
+    if not methods:
+        raise ValueError(f"no attribution maps stored for {model}")
+    truth = arrays.get("ground_truth")
+    rows = [str(r) for r in arrays.get("row_names", [])]
+    n_neurons = arrays[f"map/{methods[0]}"].shape[1]
+    order = np.arange(n_neurons)
+    if truth is not None:
+        order = np.lexsort((np.arange(n_neurons), -truth.astype(int).sum(axis=0)))
+    panels = ([("ground truth", truth.astype(float))] if truth is not None else []) + [
+        (_TITLES.get(m, m), arrays[f"map/{m}"]) for m in methods
+    ]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(min(14, 3 + 0.12 * n_neurons), 1.0 + 1.1 * len(panels)),
+                             squeeze=False, sharex=True)
+    for ax, (title, matrix) in zip(axes[:, 0], panels, strict=True):
+        m = np.abs(matrix[:, order])
+        scale = np.nanmax(m) if np.isfinite(m).any() and np.nanmax(m) > 0 else 1.0
+        ax.imshow(m / scale, aspect="auto", cmap="Greys" if title == "ground truth" else "viridis",
+                  vmin=0, vmax=1, interpolation="nearest")
+        ax.set_yticks(range(m.shape[0]), rows if len(rows) == m.shape[0] else range(m.shape[0]), fontsize=7)
+        ax.set_title(title, fontsize=9, loc="left")
+    axes[-1, 0].set_xlabel("neuron" + (" (driven neurons first)" if truth is not None else ""))
+    fig.suptitle(f"{model}: mean |attribution| per method (each panel scaled to its maximum)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_attribution_summary(summary: pd.DataFrame) -> plt.Figure:
+    """Left: ROC-AUC against the ground truth per method (bars: mean over models, dots:
+    models; level ``entries`` when maps are aligned to latents, else ``neuron_max``), when a
+    ground truth exists. Right: seconds per method on this machine."""
+    att = summary[summary["analysis"] == "attribution"]
+    if att.empty:
+        raise ValueError("no rows with analysis 'attribution' in the results table")
+    auc = att[att["metric"] == "auc"]
+    if not auc.empty:
+        level = "entries" if (auc["label"] == "entries").any() else "neuron_max"
+        auc = auc[auc["label"] == level]
+    seconds = att[att["metric"] == "seconds"]
+    panels = (["auc"] if not auc.empty else []) + (["seconds"] if not seconds.empty else [])
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.0 * len(panels), 4.2), squeeze=False)
+    for ax, panel in zip(axes[0], panels, strict=True):
+        part = auc if panel == "auc" else seconds
+        methods = sorted(part["variant"].unique(), key=lambda m: list(_TITLES).index(m) if m in _TITLES else 99)
+        means = [part.loc[part["variant"] == m, "value"].mean() for m in methods]
+        x = np.arange(len(methods))
+        ax.bar(x, means, color="tab:blue", alpha=0.6)
+        for i, m in enumerate(methods):
+            values = part.loc[part["variant"] == m, "value"].to_numpy()
+            ax.plot(np.full(values.size, i) + np.linspace(-0.15, 0.15, values.size), values, "k.", ms=4)
+        ax.set_xticks(x, [_TITLES.get(m, m) for m in methods], rotation=30, ha="right", fontsize=8)
+        if panel == "auc":
+            ax.axhline(0.5, color="grey", ls=":", lw=1)
+            ax.set_ylim(0, 1.02)
+            ax.set_ylabel(f"ROC-AUC vs ground truth ({level})")
+            ax.set_title("How well each method finds the driving neurons")
+        else:
+            ax.set_ylabel("seconds per model (this machine)")
+            ax.set_title(f"Time per method ({int(part['n'].max())} samples)")
+    fig.tight_layout()
+    return fig

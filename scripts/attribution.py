@@ -1,0 +1,20 @@
+"""Snakemake script: attribution maps of one model (session), scored against ground truth."""
+# `snakemake` (input, output, params, log, threads) is injected by Snakemake.
+
+from cebra_lens_core.analyses import save_arrays
+from cebra_lens_core.analyses.attribution import attribution_analysis
+from cebra_lens_core.data import read_dataset
+from cebra_lens_core.models import load_model
+from cebra_lens_core.results import write_rows
+from cebra_lens_core.workflow import resolve_device, setup_job
+
+log = setup_job(snakemake)
+params = snakemake.params
+options = {k: v for k, v in params.options.items() if k not in ("enabled", "threads")}
+dataset = read_dataset(snakemake.input.dataset)
+model = load_model(snakemake.input.model, device=resolve_device(params.device), trust=params.trust)
+rows, arrays = attribution_analysis(
+    model, dataset, name=snakemake.wildcards.store, session=params.session, **options
+)
+save_arrays(arrays, snakemake.output.arrays)
+write_rows(rows, snakemake.output.table)
