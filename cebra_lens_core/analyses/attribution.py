@@ -69,38 +69,74 @@ def attribution_analysis(
     recording = dataset.sessions[k]
     truth, latent_names = ground_truth(dataset, k)
     readout = None
-    if truth is not None and align_to_latents and latent_names and all(
-        lab in recording.labels for lab in latent_names
+    if (
+        truth is not None
+        and align_to_latents
+        and latent_names
+        and all(lab in recording.labels for lab in latent_names)
     ):
         train = recording.train
         embedding = model.transform(recording.neural[train], session_id=session)
         latents = np.stack([recording.labels[lab] for lab in latent_names], axis=1)[train]
         readout = latent_readout(embedding, latents)
     result = compute_attribution(
-        model, recording.neural, session_id=session, methods=tuple(methods or DEFAULT_METHODS),
-        max_samples=max_samples, seed=seed, batch_size=batch_size, readout=readout,
-        ig_steps=ig_steps, shap_samples=shap_samples,
+        model,
+        recording.neural,
+        session_id=session,
+        methods=tuple(methods or DEFAULT_METHODS),
+        max_samples=max_samples,
+        seed=seed,
+        batch_size=batch_size,
+        readout=readout,
+        ig_steps=ig_steps,
+        shap_samples=shap_samples,
     )
-    base = {"analysis": "attribution", "dataset": dataset.name, "model": name, "n": result.n_samples}
+    base = {
+        "analysis": "attribution",
+        "dataset": dataset.name,
+        "model": name,
+        "n": result.n_samples,
+    }
     rows = []
     if truth is not None:
         for score in score_attribution(result, truth):
             for metric, value in score.items():
                 if metric in ("method", "level"):
                     continue
-                rows.append({**base, "metric": metric, "label": score["level"],
-                             "variant": score["method"], "value": value})
+                rows.append(
+                    {
+                        **base,
+                        "metric": metric,
+                        "label": score["level"],
+                        "variant": score["method"],
+                        "value": value,
+                    }
+                )
     for method, seconds in result.timings.items():
         rows.append({**base, "metric": "seconds", "variant": method, "value": seconds})
     for method, check in result.moore_penrose.items():
-        rows.append({**base, "metric": "moore_penrose_fraction", "variant": method,
-                     "value": check["fraction"]})
+        rows.append(
+            {
+                **base,
+                "metric": "moore_penrose_fraction",
+                "variant": method,
+                "value": check["fraction"],
+            }
+        )
     arrays: dict[str, np.ndarray] = {f"map/{m}": v for m, v in result.maps.items()}
     arrays["sample_indices"] = result.sample_indices
-    arrays["row_names"] = np.array(latent_names if readout is not None else
-                                   [f"dim {d}" for d in range(next(iter(result.maps.values())).shape[0])])
+    arrays["row_names"] = np.array(
+        latent_names
+        if readout is not None
+        else [f"dim {d}" for d in range(next(iter(result.maps.values())).shape[0])]
+    )
     if truth is not None:
         arrays["ground_truth"] = truth
-    log.info("%s: attribution with %s on %d samples (%s)", name, result.methods, result.n_samples,
-             "aligned to latents" if readout is not None else "embedding dimensions")
+    log.info(
+        "%s: attribution with %s on %d samples (%s)",
+        name,
+        result.methods,
+        result.n_samples,
+        "aligned to latents" if readout is not None else "embedding dimensions",
+    )
     return make_rows(rows), arrays

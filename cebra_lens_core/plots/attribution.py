@@ -41,17 +41,32 @@ def plot_attribution_maps(arrays: Mapping[str, np.ndarray], model: str) -> plt.F
     panels = ([("ground truth", truth.astype(float))] if truth is not None else []) + [
         (_TITLES.get(m, m), arrays[f"map/{m}"]) for m in methods
     ]
-    fig, axes = plt.subplots(len(panels), 1, figsize=(min(14, 3 + 0.12 * n_neurons), 1.0 + 1.1 * len(panels)),
-                             squeeze=False, sharex=True)
+    fig, axes = plt.subplots(
+        len(panels),
+        1,
+        figsize=(min(14, 3 + 0.12 * n_neurons), 1.0 + 1.1 * len(panels)),
+        squeeze=False,
+        sharex=True,
+    )
     for ax, (title, matrix) in zip(axes[:, 0], panels, strict=True):
         m = np.abs(matrix[:, order])
         scale = np.nanmax(m) if np.isfinite(m).any() and np.nanmax(m) > 0 else 1.0
-        ax.imshow(m / scale, aspect="auto", cmap="Greys" if title == "ground truth" else "viridis",
-                  vmin=0, vmax=1, interpolation="nearest")
-        ax.set_yticks(range(m.shape[0]), rows if len(rows) == m.shape[0] else range(m.shape[0]), fontsize=7)
+        ax.imshow(
+            m / scale,
+            aspect="auto",
+            cmap="Greys" if title == "ground truth" else "viridis",
+            vmin=0,
+            vmax=1,
+            interpolation="nearest",
+        )
+        ax.set_yticks(
+            range(m.shape[0]), rows if len(rows) == m.shape[0] else range(m.shape[0]), fontsize=7
+        )
         ax.set_title(title, fontsize=9, loc="left")
     axes[-1, 0].set_xlabel("neuron" + (" (driven neurons first)" if truth is not None else ""))
-    fig.suptitle(f"{model}: mean |attribution| per method (each panel scaled to its maximum)", fontsize=10)
+    fig.suptitle(
+        f"{model}: mean |attribution| per method (each panel scaled to its maximum)", fontsize=10
+    )
     fig.tight_layout()
     return fig
 
@@ -72,13 +87,17 @@ def plot_attribution_summary(summary: pd.DataFrame) -> plt.Figure:
     fig, axes = plt.subplots(1, len(panels), figsize=(6.0 * len(panels), 4.2), squeeze=False)
     for ax, panel in zip(axes[0], panels, strict=True):
         part = auc if panel == "auc" else seconds
-        methods = sorted(part["variant"].unique(), key=lambda m: list(_TITLES).index(m) if m in _TITLES else 99)
+        methods = sorted(
+            part["variant"].unique(), key=lambda m: list(_TITLES).index(m) if m in _TITLES else 99
+        )
         means = [part.loc[part["variant"] == m, "value"].mean() for m in methods]
         x = np.arange(len(methods))
         ax.bar(x, means, color="tab:blue", alpha=0.6)
         for i, m in enumerate(methods):
             values = part.loc[part["variant"] == m, "value"].to_numpy()
-            ax.plot(np.full(values.size, i) + np.linspace(-0.15, 0.15, values.size), values, "k.", ms=4)
+            ax.plot(
+                np.full(values.size, i) + np.linspace(-0.15, 0.15, values.size), values, "k.", ms=4
+            )
         ax.set_xticks(x, [_TITLES.get(m, m) for m in methods], rotation=30, ha="right", fontsize=8)
         if panel == "auc":
             ax.axhline(0.5, color="grey", ls=":", lw=1)

@@ -143,6 +143,7 @@ def test_tiny_real_run_and_report(tiny_run):
         "embedding",
         "single_unit",
         "goodness_of_fit",
+        "attribution",
     }
     decoding = summary[(summary["analysis"] == "decoding") & (summary["metric"] == "r2")]
     assert set(decoding["variant"]) == {"knn", "ridge", "knn_shuffled", "ridge_shuffled"}
@@ -163,6 +164,8 @@ def test_tiny_real_run_and_report(tiny_run):
         "embedding/beh_seed1.png",
         "single_units/beh_seed0.png",
         "training_loss.png",
+        "attribution/mlp.png",
+        "attribution_summary.png",
     ]:
         assert (figures / fig).exists(), fig
 
