@@ -29,6 +29,23 @@ def ground_truth(dataset: Dataset, session: int) -> tuple[np.ndarray | None, lis
     return truth, names
 
 
+def method_agreement(maps: dict[str, np.ndarray]) -> list[tuple[str, str, float]]:
+    """Spearman correlation between the |maps| of every pair of methods (both orders).
+
+    Tells whether methods agree on which neurons matter when no ground truth exists.
+    """
+    from scipy.stats import spearmanr
+
+    methods = [m for m in maps if not m.endswith("_signed")]
+    out = []
+    for a in methods:
+        for b in methods:
+            if a != b:
+                rho = spearmanr(np.abs(maps[a]).ravel(), np.abs(maps[b]).ravel()).statistic
+                out.append((a, b, float(rho)))
+    return out
+
+
 def attribution_analysis(
     model,
     dataset: Dataset,
@@ -55,8 +72,10 @@ def attribution_analysis(
     Rows: analysis ``attribution``, variant = method; metric ``auc`` and the gap statistics
     (``gap_minmax`` = min connected − max non-connected, ``gap_mean`` ...) with ``label`` =
     the scoring level (``entries``: every latent × neuron entry; ``neuron_max`` / ``neuron_norm``:
-    one score per neuron vs "driven by any latent"); ``seconds`` (time of the method on this
-    machine); ``moore_penrose_fraction`` for the pseudo-inverse methods.
+    one score per neuron vs "driven by any latent"); the time of each method on this
+    machine, in the job log only, since it is not reproducible); ``method_agreement``
+    (Spearman correlation of two methods' |maps|, other method in ``label``);
+    ``moore_penrose_fraction`` for the pseudo-inverse methods.
     """
     from cebra_lens_core.metrics.attribution import (
         DEFAULT_METHODS,
@@ -112,8 +131,12 @@ def attribution_analysis(
                         "value": value,
                     }
                 )
-    for method, seconds in result.timings.items():
-        rows.append({**base, "metric": "seconds", "variant": method, "value": seconds})
+    # time per method goes to the log only: the results table holds reproducible values
+    log.info(
+        "%s: seconds per method: %s", name, {m: round(s, 3) for m, s in result.timings.items()}
+    )
+    for a, b, rho in method_agreement(result.maps):
+        rows.append({**base, "metric": "method_agreement", "label": b, "variant": a, "value": rho})
     for method, check in result.moore_penrose.items():
         rows.append(
             {

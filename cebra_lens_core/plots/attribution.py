@@ -8,6 +8,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from cebra_lens_core.plots.common import annotate_cells
+
 #: display order and short titles of the methods
 _TITLES = {
     "jacobian": "Jacobian",
@@ -72,40 +74,60 @@ def plot_attribution_maps(arrays: Mapping[str, np.ndarray], model: str) -> plt.F
 
 
 def plot_attribution_summary(summary: pd.DataFrame) -> plt.Figure:
-    """Left: ROC-AUC against the ground truth per method (bars: mean over models, dots:
-    models; level ``entries`` when maps are aligned to latents, else ``neuron_max``), when a
-    ground truth exists. Right: seconds per method on this machine."""
+    """Left (with a ground truth): ROC-AUC per method (bars: mean over models, dots: models;
+    level ``entries`` when maps are aligned to latents, else ``neuron_max``). Right: how much
+    the methods agree (Spearman correlation of their |maps|, mean over models)."""
     att = summary[summary["analysis"] == "attribution"]
     if att.empty:
         raise ValueError("no rows with analysis 'attribution' in the results table")
     auc = att[att["metric"] == "auc"]
+    level = ""
     if not auc.empty:
         level = "entries" if (auc["label"] == "entries").any() else "neuron_max"
         auc = auc[auc["label"] == level]
-    seconds = att[att["metric"] == "seconds"]
-    panels = (["auc"] if not auc.empty else []) + (["seconds"] if not seconds.empty else [])
-    fig, axes = plt.subplots(1, len(panels), figsize=(6.0 * len(panels), 4.2), squeeze=False)
+    agreement = att[att["metric"] == "method_agreement"]
+    order = lambda ms: sorted(ms, key=lambda m: (list(_TITLES).index(m) if m in _TITLES else 99, m))  # noqa: E731
+    panels = (["auc"] if not auc.empty else []) + (["agreement"] if not agreement.empty else [])
+    if not panels:
+        raise ValueError("no attribution AUC or method-agreement rows in the results table")
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.0 * len(panels), 4.6), squeeze=False)
     for ax, panel in zip(axes[0], panels, strict=True):
-        part = auc if panel == "auc" else seconds
-        methods = sorted(
-            part["variant"].unique(), key=lambda m: list(_TITLES).index(m) if m in _TITLES else 99
-        )
-        means = [part.loc[part["variant"] == m, "value"].mean() for m in methods]
-        x = np.arange(len(methods))
-        ax.bar(x, means, color="tab:blue", alpha=0.6)
-        for i, m in enumerate(methods):
-            values = part.loc[part["variant"] == m, "value"].to_numpy()
-            ax.plot(
-                np.full(values.size, i) + np.linspace(-0.15, 0.15, values.size), values, "k.", ms=4
-            )
-        ax.set_xticks(x, [_TITLES.get(m, m) for m in methods], rotation=30, ha="right", fontsize=8)
         if panel == "auc":
+            methods = order(auc["variant"].unique())
+            x = np.arange(len(methods))
+            ax.bar(
+                x,
+                [auc.loc[auc["variant"] == m, "value"].mean() for m in methods],
+                color="tab:blue",
+                alpha=0.6,
+            )
+            for i, m in enumerate(methods):
+                values = auc.loc[auc["variant"] == m, "value"].to_numpy()
+                ax.plot(
+                    np.full(values.size, i) + np.linspace(-0.15, 0.15, values.size),
+                    values,
+                    "k.",
+                    ms=4,
+                )
             ax.axhline(0.5, color="grey", ls=":", lw=1)
             ax.set_ylim(0, 1.02)
+            ax.set_xticks(
+                x, [_TITLES.get(m, m) for m in methods], rotation=30, ha="right", fontsize=8
+            )
             ax.set_ylabel(f"ROC-AUC vs ground truth ({level})")
-            ax.set_title("How well each method finds the driving neurons")
+            ax.set_title("How well each method finds the driving neurons", fontsize=10)
         else:
-            ax.set_ylabel("seconds per model (this machine)")
-            ax.set_title(f"Time per method ({int(part['n'].max())} samples)")
+            methods = order(set(agreement["variant"]) | set(agreement["label"]))
+            mean = agreement.groupby(["variant", "label"])["value"].mean()
+            matrix = np.array(
+                [[1.0 if a == b else mean.get((a, b), np.nan) for b in methods] for a in methods]
+            )
+            im = ax.imshow(matrix, vmin=-1, vmax=1, cmap="RdBu_r")
+            names = [_TITLES.get(m, m) for m in methods]
+            ax.set_xticks(range(len(methods)), names, rotation=30, ha="right", fontsize=8)
+            ax.set_yticks(range(len(methods)), names, fontsize=8)
+            annotate_cells(ax, matrix, -1.0, 1.0)
+            fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="Spearman ρ of |maps|")
+            ax.set_title("Agreement between methods (mean over models)", fontsize=10)
     fig.tight_layout()
     return fig
