@@ -645,15 +645,22 @@ def compute_attribution(
             start = time.perf_counter()
             batch_seed = int(np.random.SeedSequence([int(seed), b]).generate_state(1)[0])
             devices = [device] if device.type == "cuda" else []
-            with torch.random.fork_rng(devices=devices):
-                torch.manual_seed(batch_seed)
-                attr = cebra_attribution.NeuronGradientShapMethod(
-                    model=view32, input_data=xin, output_dimension=n_out
-                ).compute_attribution_map(
-                    baselines=shap_baselines,
-                    n_samples=int(shap_samples),
-                    stdevs=float(shap_stdevs),
-                )
+            # captum draws the interpolation coefficients from numpy's global generator
+            # and the noise/baselines from torch's: seed both, restore both afterwards
+            numpy_state = np.random.get_state()
+            try:
+                with torch.random.fork_rng(devices=devices):
+                    torch.manual_seed(batch_seed)
+                    np.random.seed(batch_seed % 2**32)
+                    attr = cebra_attribution.NeuronGradientShapMethod(
+                        model=view32, input_data=xin, output_dimension=n_out
+                    ).compute_attribution_map(
+                        baselines=shap_baselines,
+                        n_samples=int(shap_samples),
+                        stdevs=float(shap_stdevs),
+                    )
+            finally:
+                np.random.set_state(numpy_state)
             acc.add("gradient_shap", reduce_window(attr["neuron-gradient-shap"], "sum"))
             timed("gradient_shap", start)
 
