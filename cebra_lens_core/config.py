@@ -231,6 +231,7 @@ def check_references(config: Mapping, models: list[ModelEntry]) -> None:
             raise ConfigError(
                 f"model {m.name!r}: labels {unknown} are not in dataset {m.dataset!r} (available: {list(known)})"
             )
+    _check_analysis_labels(config, models)
     pairs = config.get("cka", {}).get("pairs", "all")
     if pairs != "all":
         by_name = {m.name: m for m in models}
@@ -244,6 +245,30 @@ def check_references(config: Mapping, models: list[ModelEntry]) -> None:
                 raise ConfigError(
                     f"cka.pairs [{a}, {b}]: the models are on different datasets "
                     f"({by_name[a].dataset} vs {by_name[b].dataset}); CKA needs the same time points"
+                )
+
+
+def _check_analysis_labels(config: Mapping, models: list[ModelEntry]) -> None:
+    """Labels named in ``analyses`` must exist in every dataset the models use (when known)."""
+    analyses = config.get("analyses", {})
+    named: list[tuple[str, str]] = []
+    for analysis in ("rdm", "distance", "decoding", "single_unit"):
+        named += [
+            (f"analyses.{analysis}.labels", lab)
+            for lab in analyses.get(analysis, {}).get("labels", [])
+        ]
+    for key, analysis in (("repeat_label", "distance"), ("color_label", "embedding")):
+        value = analyses.get(analysis, {}).get(key)
+        if value:
+            named.append((f"analyses.{analysis}.{key}", value))
+    for dataset in sorted({m.dataset for m in models}):
+        known = available_labels(config["datasets"][dataset])
+        for where, label in named:
+            if known is not None and label not in known:
+                close = difflib.get_close_matches(label, list(known), n=1)
+                hint = f" — did you mean {close[0]!r}?" if close else ""
+                raise ConfigError(
+                    f"{where}: label {label!r} is not in dataset {dataset!r}{hint} (available: {list(known)})"
                 )
 
 

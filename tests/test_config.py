@@ -94,6 +94,14 @@ def _with(change):
             lambda c: c["datasets"]["hippocampus"].update(bin_width_s=0.1),
             "do not apply to source .hippocampus.",
         ),
+        (
+            lambda c: c.update(analyses={"decoding": {"labels": ["positon"]}}),
+            "analyses.decoding.labels: label 'positon'.*did you mean 'position'",
+        ),
+        (
+            lambda c: c.update(analyses={"distance": {"repeat_label": "repeat"}}),
+            "analyses.distance.repeat_label",
+        ),
     ],
 )
 def test_invalid_configs_name_the_problem(change, message):
