@@ -101,17 +101,13 @@ for _analysis, (_folder, _caption, _category) in PER_MODEL_FIGURES.items():
             "../../scripts/model_figures.py"
 
 
-def _summary_figure(name, caption, category):
-    return report(f"{R}/figures/{name}.png", caption=f"../report/{caption}.rst", category=category)
-
-
 rule summary_figures:
     """Figures read from the results table: across-layer curves of every analysis."""
     input:
         summary=f"{R}/summary.csv",
     output:
         **{
-            k: _summary_figure(k, k, c)
+            k: report(f"{R}/figures/{k}.png", caption=f"../report/{k}.rst", category=c)
             for k, c in [
                 ("rdm_oracle", "RDM / RSA"),
                 ("distance", "Distances"),
