@@ -184,6 +184,35 @@ def _split_sessions(sessions: list[tuple[np.ndarray, dict[str, np.ndarray]]], te
     ]
 
 
+def _synthetic_dataset(
+    generator: str,
+    name: str,
+    sessions: list[tuple[np.ndarray, dict[str, np.ndarray]]],
+    test_fraction: float,
+    *,
+    label_info: dict[str, LabelInfo],
+    bin_width_s: float,
+    params: dict,
+    session_meta: list[dict],
+    **extra_metadata,
+) -> Dataset:
+    """The validated :class:`Dataset` of a generator: time-blocked split of every session,
+    metadata with the generator name, its parameters, per-session ground truth and extras."""
+    return Dataset(
+        name=name,
+        sessions=_split_sessions(sessions, test_fraction),
+        label_info=label_info,
+        bin_width_s=bin_width_s,
+        metadata={
+            "source": "synthetic",
+            "generator": generator,
+            "params": params,
+            "sessions": session_meta,
+            **extra_metadata,
+        },
+    ).validate()
+
+
 # --------------------------------------------------------------------------- hippocampus
 
 
@@ -368,21 +397,19 @@ def hippocampus(
         "n_sessions": n_sessions,
         "test_fraction": test_fraction,
     }
-    return Dataset(
-        name=name,
-        sessions=_split_sessions(sessions, test_fraction),
+    return _synthetic_dataset(
+        "hippocampus",
+        name,
+        sessions,
+        test_fraction,
         label_info={
             "position": LabelInfo("continuous", unit="m"),
             "direction": LabelInfo("discrete", categories=("right", "left")),
         },
         bin_width_s=bin_width_s,
-        metadata={
-            "source": "synthetic",
-            "generator": "hippocampus",
-            "params": params,
-            "sessions": session_meta,
-        },
-    ).validate()
+        params=params,
+        session_meta=session_meta,
+    )
 
 
 # --------------------------------------------------------------------------- visual cortex
@@ -491,18 +518,16 @@ def visual(
         "n_sessions": n_sessions,
         "test_fraction": test_fraction,
     }
-    return Dataset(
-        name=name,
-        sessions=_split_sessions(sessions, test_fraction),
+    return _synthetic_dataset(
+        "visual",
+        name,
+        sessions,
+        test_fraction,
         label_info={"frame": LabelInfo("discrete"), "repeat": LabelInfo("discrete")},
         bin_width_s=1.0 / frame_rate_hz,
-        metadata={
-            "source": "synthetic",
-            "generator": "visual",
-            "params": params,
-            "sessions": session_meta,
-        },
-    ).validate()
+        params=params,
+        session_meta=session_meta,
+    )
 
 
 # --------------------------------------------------------------------------- Lorenz attractor
@@ -628,19 +653,17 @@ def lorenz(
         "n_sessions": n_sessions,
         "test_fraction": test_fraction,
     }
-    return Dataset(
-        name=name,
-        sessions=_split_sessions(sessions, test_fraction),
+    return _synthetic_dataset(
+        "lorenz",
+        name,
+        sessions,
+        test_fraction,
         label_info={axis: LabelInfo("continuous") for axis in ("x", "y", "z")},
         bin_width_s=dt,
-        metadata={
-            "source": "synthetic",
-            "generator": "lorenz",
-            "params": params,
-            "sessions": session_meta,
-            "latent_names": ["x", "y", "z"],
-        },
-    ).validate()
+        params=params,
+        session_meta=session_meta,
+        latent_names=["x", "y", "z"],
+    )
 
 
 # --------------------------------------------------------------------------- circle
@@ -717,22 +740,20 @@ def circle(
         "n_sessions": n_sessions,
         "test_fraction": test_fraction,
     }
-    return Dataset(
-        name=name,
-        sessions=_split_sessions(sessions, test_fraction),
+    return _synthetic_dataset(
+        "circle",
+        name,
+        sessions,
+        test_fraction,
         label_info={
             "angle": LabelInfo("continuous", unit="rad"),
             "latent_x": LabelInfo("continuous"),
             "latent_y": LabelInfo("continuous"),
         },
         bin_width_s=bin_width_s,
-        metadata={
-            "source": "synthetic",
-            "generator": "circle",
-            "params": params,
-            "sessions": session_meta,
-        },
-    ).validate()
+        params=params,
+        session_meta=session_meta,
+    )
 
 
 # --------------------------------------------------------------------------- attribution benchmark
@@ -865,19 +886,17 @@ def attribution(
         "n_sessions": n_sessions,
         "test_fraction": test_fraction,
     }
-    return Dataset(
-        name=name,
-        sessions=_split_sessions(sessions, test_fraction),
+    return _synthetic_dataset(
+        "attribution",
+        name,
+        sessions,
+        test_fraction,
         label_info={label: LabelInfo("continuous") for label in ATTRIBUTION_LATENTS},
         bin_width_s=bin_width_s,
-        metadata={
-            "source": "synthetic",
-            "generator": "attribution",
-            "params": params,
-            "sessions": session_meta,
-            "latent_names": list(ATTRIBUTION_LATENTS),
-        },
-    ).validate()
+        params=params,
+        session_meta=session_meta,
+        latent_names=list(ATTRIBUTION_LATENTS),
+    )
 
 
 #: Generator name (the ``source`` key in the config) -> function.
