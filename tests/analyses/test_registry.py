@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import xarray as xr
 
 from cebra_lens_core.analyses import (
     ANALYSES_WITH_ARRAYS,
@@ -15,6 +14,7 @@ from cebra_lens_core.analyses import (
 )
 from cebra_lens_core.analyses.rdm import rdm_analysis
 from cebra_lens_core.results import COLUMNS
+from tests.analyses.stores import make_store
 
 T, N_TRAIN = 160, 100
 
@@ -38,17 +38,8 @@ def store():
         pos[:, None] * rng.normal(size=4) + 0.1 * rng.normal(size=(T, 4)),
         rng.normal(size=(T, 3)),
     ]
-    data = {
-        f"layer_{i:02d}": (("time", f"layer_{i:02d}_unit"), a, {"layer_name": f"l{i}"})
-        for i, a in enumerate(layers)
-    }
-    coords = {
-        "time": np.arange(T),
-        "train": ("time", np.arange(T) < N_TRAIN),
-        "label_pos": ("time", pos, {"kind": "continuous", "unit": "m", "categories": []}),
-        "label_side": ("time", side, {"kind": "discrete", "unit": "", "categories": ["l", "r"]}),
-    }
-    return xr.Dataset(data, coords=coords, attrs={"dataset_name": "toy"})
+    labels = {"pos": (pos, "continuous"), "side": (side, "discrete", ["l", "r"])}
+    return make_store(layers, np.arange(T) < N_TRAIN, labels)
 
 
 def test_registry_names():

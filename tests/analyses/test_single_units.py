@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import xarray as xr
 
 from cebra_lens_core.analyses.single_units import single_unit_analysis, tuning_eta_squared
+from tests.analyses.stores import make_store
 
 
 def _eta2_by_hand(x, codes):
@@ -61,18 +61,12 @@ def data():
         np.column_stack([pos**2, rng.normal(size=T), 3.0 * cls]),
         rng.normal(size=(T, 2)),
     ]
-    data = {
-        f"layer_{i:02d}": (("time", f"layer_{i:02d}_unit"), a, {"layer_name": f"l{i}"})
-        for i, a in enumerate(layers)
+    labels = {
+        "pos": (pos, "continuous"),
+        "side": (side, "discrete", ["l", "r"]),
+        "cls": (cls, "discrete"),
     }
-    coords = {
-        "time": np.arange(T),
-        "train": ("time", np.arange(T) < N_TRAIN),
-        "label_pos": ("time", pos, {"kind": "continuous", "unit": "m", "categories": []}),
-        "label_side": ("time", side, {"kind": "discrete", "unit": "", "categories": ["l", "r"]}),
-        "label_cls": ("time", cls, {"kind": "discrete", "unit": "", "categories": []}),
-    }
-    store = xr.Dataset(data, coords=coords, attrs={"dataset_name": "toy"})
+    store = make_store(layers, np.arange(T) < N_TRAIN, labels)
     return store, layers, {"pos": pos, "side": side, "cls": cls}
 
 
