@@ -8,7 +8,7 @@ PIP     = $(PY) -m pip
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: setup run report test lint dryrun clean
+.PHONY: setup run report test lint dryrun clean bench
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,9 @@ $(VENV)/.torch: | $(PY)
 	$(PIP) install --quiet torch==2.13.0
 	touch $@
 
-$(VENV)/.installed: pyproject.toml $(VENV)/.torch
-	$(PIP) install --quiet -e ".[workflow,test,attribution]"
+# slurm: the executor plugin, needed by tests/workflow/test_slurm.py (stub sbatch/sacct)
+$(VENV)/.installed: pyproject.toml Makefile $(VENV)/.torch
+	$(PIP) install --quiet -e ".[workflow,test,attribution,slurm]"
 	touch $@
 
 setup: $(VENV)/.installed
@@ -34,6 +35,10 @@ dryrun: setup
 
 test: setup
 	$(PY) -m pytest -q
+
+# benchmarks against brute-force references -> bench/results.md, bench/results.json (< 15 min)
+bench: setup
+	OMP_NUM_THREADS=1 $(PY) tests/benchmarks/run_all.py
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -20,6 +20,7 @@ bin at a time (``R = 0``) and are chunked trivially.
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -33,6 +34,7 @@ from cebra_lens_core.data.types import DataError, LabelInfo, validate_label, val
 from cebra_lens_core.models import get_encoder
 from cebra_lens_core.models.errors import ArchitectureError
 from cebra_lens_core.models.layers import LayerInfo, list_layers, shared_module_positions
+from cebra_lens_core.provenance import current_record
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +55,25 @@ class _Plan:
     left: int
     context: int  # R: extra input samples needed per output sample
     convolutional: bool
+    device: torch.device
 
 
-def _make_plan(model, session_id: int | None) -> _Plan:
+def _encoder_device(encoder: torch.nn.Module) -> torch.device:
+    for tensor in (*encoder.parameters(), *encoder.buffers()):
+        return tensor.device
+    return torch.device("cpu")
+
+
+def _make_plan(model, session_id: int | None, device=None) -> _Plan:
     import cebra.models
 
+    from cebra_lens_core.devices import torch_device
+
     encoder = get_encoder(model, session_id)
+    current = _encoder_device(encoder)
+    target = torch_device(device) or current
+    if target != current:  # a copy on the requested device; the caller's model is untouched
+        encoder = copy.deepcopy(encoder).to(target)
     layers = list_layers(encoder)
     offset = encoder.get_offset()
     convolutional = isinstance(encoder, cebra.models.ConvolutionalModelMixin)
@@ -74,16 +89,21 @@ def _make_plan(model, session_id: int | None) -> _Plan:
             type(encoder).__name__,
             shared,
         )
-    return _Plan(encoder, layers, left, context, convolutional)
+    return _Plan(encoder, layers, left, context, convolutional, target)
 
 
 def _input_window(neural: np.ndarray, start: int, stop: int, plan: _Plan) -> torch.Tensor:
     """Encoder input for output rows ``[start, stop)``; edge rows are replicated (clip indices)."""
-    idx = np.clip(np.arange(start - plan.left, stop - plan.left + plan.context), 0, len(neural) - 1)
-    window = torch.from_numpy(np.ascontiguousarray(neural[idx], dtype=np.float32))
-    if plan.convolutional:
-        return window.T.unsqueeze(0)  # (1, neurons, time)
-    return window
+    lo, hi = start - plan.left, stop - plan.left + plan.context
+    if lo >= 0 and hi <= len(neural):
+        rows = neural[lo:hi]  # interior chunk: a view, no gather
+    else:
+        rows = neural[np.clip(np.arange(lo, hi), 0, len(neural) - 1)]
+    if plan.convolutional:  # (1, neurons, time), contiguous: conv1d's fast layout
+        window = torch.from_numpy(np.ascontiguousarray(rows.T, dtype=np.float32)).unsqueeze(0)
+    else:
+        window = torch.from_numpy(np.ascontiguousarray(rows, dtype=np.float32))
+    return window.to(plan.device)  # uploaded once; every layer then runs on the device
 
 
 def _run_net(plan: _Plan, x: torch.Tensor) -> list[torch.Tensor]:
@@ -105,7 +125,15 @@ def _to_time_major(t: torch.Tensor, convolutional: bool) -> np.ndarray:
     return t.detach().cpu().numpy().astype(np.float32, copy=False)
 
 
-def _crop(arr: np.ndarray, n_rows: int, context: int) -> np.ndarray:
+def _cropped_to_host(t: torch.Tensor, n_rows: int, plan: _Plan) -> np.ndarray:
+    """Time-major, cropped on the device (only the kept rows are copied back), float32 numpy."""
+    if plan.convolutional and t.dim() == 3:
+        t = t.squeeze(0).T
+    t = _crop(t, n_rows, plan.context)
+    return t.detach().to("cpu", torch.float32).numpy()
+
+
+def _crop(arr, n_rows: int, context: int):
     """Drop ``cl = (R - r)//2`` leading and ``R - r - cl`` trailing rows (METHODS alignment rule)."""
     reduction = context + n_rows - arr.shape[0]
     excess = context - reduction
@@ -162,16 +190,22 @@ def iter_activation_chunks(
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     progress: Callable[[int, int], None] | None = None,
+    device=None,
 ) -> Iterator[tuple[int, int, list[np.ndarray]]]:
     """Yield ``(start, stop, [layer arrays])`` over consecutive chunks of input time.
 
     Each array is ``(stop - start, units)`` float32, aligned per the module rule.
     Concatenating all chunks equals a single pass over the whole recording.
+
+    ``device``: ``None`` runs where the model is; ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or
+    ``"auto"`` (see :mod:`cebra_lens_core.devices`) run a copy of the encoder there. Each
+    input window is uploaded once, every layer is computed and cropped on the device, and
+    only the kept rows are copied back.
     """
     if int(chunk_size) < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
     neural = check_model_input(model, neural, session_id)
-    plan = _make_plan(model, session_id)
+    plan = _make_plan(model, session_id, device)
     plan.encoder.eval()
     _check_forward_matches(plan, neural)
     n = len(neural)
@@ -179,10 +213,7 @@ def iter_activation_chunks(
         for start in range(0, n, int(chunk_size)):
             stop = min(n, start + int(chunk_size))
             outputs = _run_net(plan, _input_window(neural, start, stop, plan))
-            arrays = [
-                _crop(_to_time_major(o, plan.convolutional), stop - start, plan.context)
-                for o in outputs
-            ]
+            arrays = [_cropped_to_host(o, stop - start, plan) for o in outputs]
             if progress is not None:
                 progress(stop, n)
             yield start, stop, arrays
@@ -267,6 +298,7 @@ def base_attrs(
         "cebra_version": cebra.__version__,
         "torch_version": torch.__version__,
         "cebra_lens_core_version": cebra_lens_core.__version__,
+        "provenance": current_record(),
     }
     for key, value in (extra or {}).items():
         attrs[key] = value
@@ -283,6 +315,7 @@ def extract_activations(
     train: np.ndarray | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     attrs: Mapping | None = None,
+    device=None,
 ) -> xr.Dataset:
     """Activations of every captured layer of ``model`` on ``neural``, one row per input time point.
 
@@ -294,6 +327,9 @@ def extract_activations(
         train: optional boolean split mask stored as coordinate ``train``.
         chunk_size: time points per forward pass (memory bound); results do not depend on it.
         attrs: extra provenance attributes (model name, dataset, seed, config hash ...).
+        device: where the encoder runs (``None``: where the model is; see
+            :func:`iter_activation_chunks`). Results do not depend on it beyond float32
+            rounding of the device's kernels.
 
     Returns:
         ``xarray.Dataset`` with variables ``layer_00 ...`` of dims ``(time, layer_XX_unit)``,
@@ -305,7 +341,9 @@ def extract_activations(
     layers = layer_table(model, session_id)
     chunks = [
         arrays
-        for _, _, arrays in iter_activation_chunks(model, neural, session_id, chunk_size=chunk_size)
+        for _, _, arrays in iter_activation_chunks(
+            model, neural, session_id, chunk_size=chunk_size, device=device
+        )
     ]
     whole = [np.concatenate([c[i] for c in chunks], axis=0) for i in range(len(layers))]
     ds = _chunk_dataset(0, whole, layers, coords)

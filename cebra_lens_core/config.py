@@ -35,6 +35,7 @@ TRAINING_KEYS = (
     "max_iterations",
     "batch_size",
     "learning_rate",
+    "control",
 )
 
 #: label names each synthetic generator provides (checked before any training)
@@ -61,7 +62,12 @@ class ModelEntry:
         dataset: dataset name.
         seed: training seed (``-1`` for models loaded from a file).
         file: path of a user model file, or ``None`` if trained by the workflow.
-        training: training parameters (empty for loaded models).
+        training: training parameters (empty for loaded models; ``output_dimension``
+            only for baselines).
+        kind: ``cebra``, or a baseline embedding (``pca``, ``tsne``, ``umap``).
+        varied: for models from a ``sweep``, the swept setting and its value
+            (``{"output_dimension": 3}``); empty for the sweep's base model and other models.
+        sweep_base: name of the config entry a sweep model came from ("" without sweep).
     """
 
     name: str
@@ -70,10 +76,34 @@ class ModelEntry:
     seed: int
     file: str | None
     training: dict = field(default_factory=dict)
+    kind: str = "cebra"
+    varied: dict = field(default_factory=dict)
+    sweep_base: str = ""
 
     @property
     def trained(self) -> bool:
-        return self.file is None
+        """Whether the workflow trains this model (CEBRA, not loaded from a file)."""
+        return self.file is None and self.kind == "cebra"
+
+    @property
+    def baseline(self) -> bool:
+        return self.kind != "cebra"
+
+    def describe(self) -> dict:
+        """The settings figures compare models by (JSON-friendly)."""
+        keys = ("architecture", "output_dimension", "temperature", "temperature_mode")
+        keys += ("conditional", "labels", "control", "max_iterations", "num_hidden_units")
+        return {
+            "name": self.name,
+            "group": self.group,
+            "dataset": self.dataset,
+            "seed": self.seed,
+            "kind": self.kind,
+            "file": self.file or "",
+            "varied": dict(self.varied),
+            "sweep_base": self.sweep_base,
+            **{k: self.training[k] for k in keys if k in self.training},
+        }
 
 
 def read_yaml(path: str | os.PathLike) -> dict:
@@ -154,12 +184,137 @@ def validate_against_schema(config: Mapping, schema: dict) -> dict:
     return instance
 
 
+#: name tags of swept settings: ``<entry name>_<tag><value>`` (architecture: the name itself)
+SWEEP_TAGS = {
+    "architecture": "",
+    "output_dimension": "d",
+    "num_hidden_units": "h",
+    "temperature": "t",
+    "temperature_mode": "t",
+    "time_offsets": "off",
+    "max_iterations": "it",
+    "learning_rate": "lr",
+}
+
+
+def sweep_variants(item: Mapping, defaults: Mapping) -> list[tuple[dict, dict]]:
+    """One-factor-at-a-time variants of a model entry with ``sweep``.
+
+    Returns ``[(entry, varied)]``: the base entry (``sweep`` removed, ``varied`` ``{"": None}``),
+    then for every swept setting and every listed value that differs from the base, a copy
+    with that one value changed and ``_<tag><value>`` appended to its name (tags in
+    :data:`SWEEP_TAGS`). A sweep over three settings with 8, 4 and 2 values gives at most
+    1 + 7 + 3 + 1 models, not the 64 of a full grid.
+    """
+    base = {k: v for k, v in item.items() if k != "sweep"}
+    variants = [(base, {"": None})]
+    for setting, values in (item.get("sweep") or {}).items():
+        current = base.get(setting, defaults.get(setting))
+        for value in values:
+            if value == current:
+                continue
+            text = f"{value:g}" if isinstance(value, float) else str(value)
+            name = f"{base['name']}_{SWEEP_TAGS[setting]}{text}"
+            variants.append(({**base, "name": name, setting: value}, {setting: value}))
+    return variants
+
+
+def apply_quick(config: Mapping) -> dict:
+    """The config to run: with ``quick: true``, ``quick_overrides`` merged over it (mappings
+    merge, anything else replaces) and each model entry's ``quick`` keys replacing the entry's;
+    ``results_dir`` gets ``_quick`` appended unless the overrides set it. An entry with
+    ``quick: {skip: true}`` is left out of quick runs. Entry ``quick`` keys are removed either
+    way.
+    """
+    config = copy.deepcopy(dict(config))
+    quick = config.get("quick", False)
+    if isinstance(quick, str):  # `--config quick=true` arrives as a string
+        words = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+        if quick.lower() not in words:
+            raise ConfigError(f"quick must be true or false, got {quick!r}")
+        quick = config["quick"] = words[quick.lower()]
+    if quick:
+        overrides = config.get("quick_overrides") or {}
+        if not isinstance(overrides, Mapping):
+            raise ConfigError(f"quick_overrides must be a mapping, got {overrides!r}")
+        results_dir = str(config.get("results_dir", "results")).rstrip("/")
+        config = _deep_merge(config, overrides)
+        if "results_dir" not in overrides:
+            config["results_dir"] = f"{results_dir}_quick"
+    models = config.get("models")
+    if isinstance(models, list):
+        merged = []
+        for item in models:
+            if isinstance(item, Mapping) and "quick" in item:
+                item = dict(item)
+                entry_quick = item.pop("quick")
+                if not isinstance(entry_quick, Mapping):
+                    raise ConfigError(
+                        f"model {item.get('name')!r}: `quick` must be a mapping, got {entry_quick!r}"
+                    )
+                if quick and entry_quick.get("skip") is True:
+                    continue  # `quick: {skip: true}`: the entry is left out of quick runs
+                if quick:
+                    # entry values replace whole keys (a quick `sweep` replaces the sweep)
+                    item.update({k: v for k, v in entry_quick.items() if k != "skip"})
+            merged.append(item)
+        config["models"] = merged
+    return config
+
+
+def _deep_merge(base: Mapping, update: Mapping) -> dict:
+    out = dict(base)
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
 def expand_models(config: Mapping) -> list[ModelEntry]:
-    """Expand config model entries into concrete :class:`ModelEntry` objects (one per seed)."""
+    """Expand config model entries into concrete :class:`ModelEntry` objects.
+
+    One per seed (``<name>_seed<k>``) and, for entries with ``sweep``, one per swept value
+    (see :func:`sweep_variants`). Baselines (``kind: pca`` ...) keep only ``output_dimension``.
+    """
     defaults = dict(config.get("model_defaults", {}))
-    entries: list[ModelEntry] = []
+    items = []
     for item in config["models"]:
+        variants = sweep_variants(item, defaults) if "sweep" in item else [(item, {})]
+        items += [(entry, varied, item["name"] if varied else "") for entry, varied in variants]
+    entries: list[ModelEntry] = []
+    for item, varied, sweep_base in items:
+        varied = {k: v for k, v in varied.items() if k}
         name = item["name"]
+        kind = item.get("kind", "cebra")
+        if kind != "cebra":
+            extra = sorted(set(item) & (set(TRAINING_KEYS) - {"output_dimension"} | {"file"}))
+            if extra:
+                raise ConfigError(
+                    f"model {name!r} is a {kind} baseline; keys {extra} do not apply "
+                    "(a baseline takes dataset, output_dimension and seed/seeds)"
+                )
+            training = {
+                "output_dimension": item.get("output_dimension", defaults.get("output_dimension"))
+            }
+            seeds = item.get("seeds") or [item.get("seed", 0)]
+            for seed in seeds:
+                suffix = f"_seed{seed}" if "seeds" in item else ""
+                entries.append(
+                    ModelEntry(
+                        name + suffix,
+                        name,
+                        item["dataset"],
+                        int(seed),
+                        None,
+                        training,
+                        kind,
+                        varied,
+                        sweep_base,
+                    )
+                )
+            continue
         if "file" in item:
             training_keys = sorted(set(item) & set(TRAINING_KEYS + ("seeds", "seed")))
             if training_keys:
@@ -176,12 +331,28 @@ def expand_models(config: Mapping) -> list[ModelEntry]:
             for seed in item["seeds"]:
                 entries.append(
                     ModelEntry(
-                        f"{name}_seed{seed}", name, item["dataset"], int(seed), None, training
+                        f"{name}_seed{seed}",
+                        name,
+                        item["dataset"],
+                        int(seed),
+                        None,
+                        training,
+                        varied=varied,
+                        sweep_base=sweep_base,
                     )
                 )
         else:
             entries.append(
-                ModelEntry(name, name, item["dataset"], int(item.get("seed", 0)), None, training)
+                ModelEntry(
+                    name,
+                    name,
+                    item["dataset"],
+                    int(item.get("seed", 0)),
+                    None,
+                    training,
+                    varied=varied,
+                    sweep_base=sweep_base,
+                )
             )
     return entries
 
@@ -208,6 +379,13 @@ def check_references(config: Mapping, models: list[ModelEntry]) -> None:
             raise ConfigError(
                 f"model {m.name!r} uses unknown dataset {m.dataset!r}{hint} (defined: {list(datasets)})"
             )
+        if m.baseline:
+            from cebra_lens_core.baselines import check_method
+
+            try:
+                check_method(m.kind)
+            except ValueError as err:
+                raise ConfigError(f"model {m.name!r}: {err}") from None
         if not m.trained:
             continue
         cond, labels = m.training["conditional"], list(m.training["labels"] or [])
@@ -224,6 +402,12 @@ def check_references(config: Mapping, models: list[ModelEntry]) -> None:
         if cond == "time" and labels:
             raise ConfigError(
                 f"model {m.name!r}: conditional 'time' uses no labels; remove `labels` {labels}"
+            )
+        if _n_sessions(datasets[m.dataset]) > 1 and known_kinds(datasets[m.dataset], labels):
+            raise ConfigError(
+                f"model {m.name!r}: CEBRA 0.6.1 trains multi-session models on continuous labels "
+                f"only or on one discrete label only; {labels} mixes both "
+                f"({known_kinds(datasets[m.dataset], labels)}); use e.g. labels: [position]"
             )
         known = available_labels(datasets[m.dataset])
         unknown = [lab for lab in labels if known is not None and lab not in known]
@@ -257,7 +441,11 @@ def _check_analysis_labels(config: Mapping, models: list[ModelEntry]) -> None:
             (f"analyses.{analysis}.labels", lab)
             for lab in analyses.get(analysis, {}).get("labels", [])
         ]
-    for key, analysis in (("repeat_label", "distance"), ("color_label", "embedding")):
+    for key, analysis in (
+        ("repeat_label", "distance"),
+        ("color_label", "embedding"),
+        ("label", "alignment"),
+    ):
         value = analyses.get(analysis, {}).get(key)
         if value:
             named.append((f"analyses.{analysis}.{key}", value))
@@ -287,6 +475,25 @@ def _n_sessions(dataset_spec: Mapping) -> int:
     return n_sessions(dataset_spec)
 
 
+#: label kinds of the synthetic generators (continuous unless listed)
+SYNTHETIC_DISCRETE = {"hippocampus": ("direction",), "visual": ("frame", "repeat")}
+
+
+def known_kinds(dataset_spec: Mapping, labels: list[str]) -> dict[str, str]:
+    """``{label: kind}`` of ``labels`` when they mix continuous and discrete kinds (as far as
+    the config tells: synthetic sources and files with ``kind``), else ``{}``."""
+    source = dataset_spec["source"]
+    if source in SYNTHETIC_LABELS:
+        discrete = SYNTHETIC_DISCRETE.get(source, ())
+        kinds = {lab: "discrete" if lab in discrete else "continuous" for lab in labels}
+    elif source == "files":
+        specs = dataset_spec["sessions"][0].get("labels", {})
+        kinds = {lab: specs[lab].get("kind", "continuous") for lab in labels if lab in specs}
+    else:
+        return {}
+    return kinds if len(set(kinds.values())) > 1 else {}
+
+
 def available_labels(dataset_spec: Mapping) -> tuple[str, ...] | None:
     """Label names a dataset spec provides, or ``None`` when only the data can tell."""
     source = dataset_spec["source"]
@@ -307,7 +514,7 @@ def prepare_config(config: Mapping, schema_path: str | os.PathLike) -> dict:
     :class:`ModelEntry` objects.
     """
     schema = read_yaml(schema_path)
-    effective = validate_against_schema(config, schema)
+    effective = validate_against_schema(apply_quick(config), schema)
     for name, spec in effective["datasets"].items():
         if spec["source"] == "files" and not spec.get("sessions"):
             raise ConfigError(

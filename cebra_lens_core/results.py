@@ -89,8 +89,14 @@ def normalize(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_rows(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write a results frame as CSV atomically (empty string for missing values)."""
+    """Write a results frame as CSV atomically (empty string for missing values).
+
+    The provenance record (versions, config hash) goes to ``<path>.provenance.json``.
+    """
+    from cebra_lens_core.provenance import write_sidecar
+
     frame = normalize(frame)
+    write_sidecar(path)
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False, na_rep="", float_format="%.10g")
     return Path(path)

@@ -43,11 +43,13 @@ def write_activation_store(
     train: np.ndarray | None = None,
     chunk_size: int = 50_000,
     attrs: Mapping | None = None,
+    device=None,
 ) -> Path:
     """Extract all layers of ``model`` on ``neural`` and stream them into a zarr store at ``path``.
 
-    Arguments as in :func:`cebra_lens_core.activations.extract_activations`. Peak
-    memory is about one chunk of activations, whatever the recording length.
+    Arguments as in :func:`cebra_lens_core.activations.extract_activations` (``device``:
+    where the encoder runs, ``None`` = where the model is). Peak memory is about one chunk
+    of activations, whatever the recording length.
     Inputs are validated before anything is written.
     """
     # imported here so that readers of stores (metric jobs) do not pay for torch
@@ -70,7 +72,7 @@ def write_activation_store(
     store_attrs = base_attrs(model, session_id, layers, attrs)
     with atomic_path(path) as tmp:
         for start, _, arrays in iter_activation_chunks(
-            model, neural, session_id, chunk_size=chunk_size, progress=progress
+            model, neural, session_id, chunk_size=chunk_size, progress=progress, device=device
         ):
             ds = _chunk_dataset(start, arrays, layers, coords)
             # every append rewrites the group attributes, so each chunk carries them

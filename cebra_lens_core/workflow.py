@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 
@@ -111,7 +111,22 @@ def setup_job(snakemake) -> logging.Logger:
     )
     logger = logging.getLogger("cebra_lens_core")
     logger.info("rule %s, %d thread(s)", getattr(snakemake, "rule", "?"), threads)
+    from cebra_lens_core.provenance import make_record, set_job_record
+
+    record = make_record(
+        config=getattr(snakemake, "config", None),
+        params=job_params(snakemake),
+        rule=str(getattr(snakemake, "rule", "") or ""),
+    )
+    set_job_record(record)
+    logger.info("provenance: %s", record)
     return logger
+
+
+def job_params(snakemake) -> dict:
+    """The job's named Snakemake ``params`` as a plain dict (what its outputs depend on)."""
+    params = getattr(snakemake, "params", None)
+    return dict(params.items()) if params is not None and hasattr(params, "items") else {}
 
 
 def resolve_device(device: str) -> str:
@@ -129,6 +144,64 @@ def resolve_device(device: str) -> str:
             logging.getLogger("cebra_lens_core").warning("no GPU found; running on the CPU")
         return "cpu"
     return device
+
+
+#: Block length (samples) when the bin width of the data is unknown and none is configured.
+DEFAULT_BLOCK_SAMPLES = 50
+
+
+def dataset_bin_width(dataset_spec: Mapping) -> float:
+    """Duration of one time bin in seconds, known before loading the data (NaN if unknown).
+
+    Synthetic generators: their ``bin_width_s`` parameter (``1 / frame_rate_hz`` for
+    ``visual``, ``dt`` for ``lorenz``, in the system's time units); ``files`` / ``registry``:
+    the dataset's ``bin_width_s``.
+    """
+    source = dataset_spec["source"]
+    if source in ("files", "registry"):
+        value = dataset_spec.get("bin_width_s")
+        return float("nan") if value is None else float(value)
+    from cebra_lens_core.data import generator_parameters
+
+    params = {**generator_parameters(source), **dict(dataset_spec.get("params") or {})}
+    if source == "visual":
+        return 1.0 / float(params["frame_rate_hz"])
+    if source == "lorenz":
+        return float(params["dt"])
+    return float(params.get("bin_width_s", float("nan")))
+
+
+def resolve_block_length(
+    bin_width_s: float | None, block_seconds: float, block_samples: int | None = None
+) -> int:
+    """Bootstrap block length in samples: ``max(1, round(block_seconds / bin_width_s))``.
+
+    ``block_samples`` (when given) is used as it is, and also when the bin width is unknown
+    (``None`` or NaN); without either, :data:`DEFAULT_BLOCK_SAMPLES`.
+    """
+    if block_samples is not None:
+        return max(1, int(block_samples))
+    width = float("nan") if bin_width_s is None else float(bin_width_s)
+    if not (width > 0 and width < float("inf")):
+        return DEFAULT_BLOCK_SAMPLES
+    seconds = float(block_seconds)
+    if not seconds > 0:
+        raise ValueError(f"block length in seconds must be positive, got {block_seconds}")
+    return max(1, int(round(seconds / width)))
+
+
+def bootstrap_params(config: Mapping, dataset: str) -> dict:
+    """The ``statistics.bootstrap`` settings of the jobs on ``dataset``, with the block length
+    in samples (``block_length``) resolved from the dataset's bin width."""
+    opts = dict(config.get("statistics", {}).get("bootstrap", {}))
+    if not opts.get("enabled", True):
+        return {"enabled": False}
+    width = dataset_bin_width(config["datasets"][dataset])
+    opts["block_length"] = resolve_block_length(
+        width, opts.get("block_seconds", 2.0), opts.get("block_samples")
+    )
+    opts["bin_width_s"] = None if width != width else width  # NaN -> None
+    return opts
 
 
 def plan_seed_groups(
@@ -160,3 +233,37 @@ def plan_recordings(
         key = dataset if session is None else f"{dataset}_session{session}"
         out.setdefault(key, []).append(store)
     return out
+
+
+def plan_cka_jobs(
+    pairs: Sequence[tuple[str, str]],
+    recordings: Mapping[str, Sequence[str]],
+    stores_per_job: int,
+) -> dict[str, list[tuple[str, str]]]:
+    """Group CKA pairs into jobs: job name -> the pairs it computes.
+
+    The stores of each recording are cut, in order, into blocks of ``stores_per_job``; one
+    job per pair of blocks ``(i <= j)`` computes every planned pair between them from one
+    stacked covariance (a job reads each of its stores once). A recording with at most
+    ``stores_per_job`` stores is one job named like the recording; otherwise jobs are named
+    ``<recording>_block<i>-<j>``. Jobs without planned pairs are dropped.
+    """
+    if int(stores_per_job) < 1:
+        raise ValueError(f"stores_per_job must be >= 1, got {stores_per_job}")
+    jobs: dict[str, list[tuple[str, str]]] = {}
+    for recording, stores in recordings.items():
+        size = int(stores_per_job)
+        block = {s: k // size for k, s in enumerate(stores)}
+        n_blocks = (len(stores) + size - 1) // size
+        for a, b in pairs:
+            if a not in block or b not in block:
+                continue
+            i, j = sorted((block[a], block[b]))
+            name = recording if n_blocks == 1 else f"{recording}_block{i}-{j}"
+            jobs.setdefault(name, []).append((a, b))
+    return jobs
+
+
+def job_stores(pairs: Sequence[tuple[str, str]]) -> list[str]:
+    """The stores a list of pairs reads, each once, in first-use order."""
+    return list(dict.fromkeys(s for pair in pairs for s in pair))

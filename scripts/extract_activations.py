@@ -1,9 +1,9 @@
-"""Snakemake script: per-layer activations of one model (session) into a zarr store."""
+"""Snakemake script: per-layer activations of one model (session) into a zarr store.
+
+Baselines (`kind: pca` ...) are fitted here and stored as a one-layer store."""
 # `snakemake` (input, output, params, log, threads) is injected by Snakemake.
 
 from cebra_lens_core.data import read_dataset
-from cebra_lens_core.models import load_model
-from cebra_lens_core.store import write_activation_store
 from cebra_lens_core.workflow import resolve_device, setup_job
 
 log = setup_job(snakemake)
@@ -11,25 +11,42 @@ info = dict(snakemake.params.info)
 dataset = read_dataset(snakemake.input.dataset)
 session = info["session"]
 recording = dataset.sessions[0 if session is None else session]
-model = load_model(
-    snakemake.input.model,
-    device=resolve_device(snakemake.params.device),
-    trust=snakemake.params.trust,
-)
+attrs = {**{k: ("" if v is None else v) for k, v in info.items()}, "dataset_name": dataset.name}
+labels = dict(labels=recording.labels, label_info=dataset.label_info, train=recording.train)
 log.info(
-    "extracting %s (session %s): %s time points × %d neurons",
+    "%s %s (session %s): %s time points × %d neurons",
+    "fitting baseline" if info["kind"] != "cebra" else "extracting",
     info["model"],
     session,
     *recording.neural.shape,
 )
-write_activation_store(
-    snakemake.output[0],
-    model,
-    recording.neural,
-    session,
-    labels=recording.labels,
-    label_info=dataset.label_info,
-    train=recording.train,
-    chunk_size=snakemake.params.chunk_size,
-    attrs={**{k: ("" if v is None else v) for k, v in info.items()}, "dataset_name": dataset.name},
-)
+if info["kind"] != "cebra":
+    from cebra_lens_core.baselines import write_baseline_store
+
+    write_baseline_store(
+        snakemake.output[0],
+        info["kind"],
+        recording.neural,
+        info["output_dimension"],
+        seed=info["seed"],
+        attrs={**attrs, "session_id": -1 if session is None else session},
+        **labels,
+    )
+else:
+    from cebra_lens_core.models import load_model
+    from cebra_lens_core.store import write_activation_store
+
+    model = load_model(
+        snakemake.input.model,
+        device=resolve_device(snakemake.params.device),
+        trust=snakemake.params.trust,
+    )
+    write_activation_store(
+        snakemake.output[0],
+        model,
+        recording.neural,
+        session,
+        chunk_size=snakemake.params.chunk_size,
+        attrs=attrs,
+        **labels,
+    )

@@ -12,8 +12,13 @@ log = setup_job(snakemake)
 name = Path(snakemake.input[0]).name.removesuffix(".zarr")
 store = open_activation_store(snakemake.input[0])
 arrays_out = iter(snakemake.output.arrays)
+# block-bootstrap intervals (statistics.bootstrap) of the analyses that compute them
+bootstrapped = {"rdm", "distance", "decoding"}
 for analysis, table in zip(snakemake.params.analyses, snakemake.output.tables, strict=True):
-    rows, arrays = run_store_analysis(analysis, store, name, snakemake.params.options[analysis])
+    options = dict(snakemake.params.options[analysis])
+    if analysis in bootstrapped:
+        options["bootstrap"] = snakemake.params.bootstrap
+    rows, arrays = run_store_analysis(analysis, store, name, options)
     log.info("%s of %s: %d rows", analysis, name, len(rows))
     if analysis in ANALYSES_WITH_ARRAYS:
         save_arrays(arrays, next(arrays_out))

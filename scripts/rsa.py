@@ -1,29 +1,61 @@
-"""Snakemake script: layer × layer RSA between all models recorded on the same time points."""
+"""Snakemake script: layer × layer RSA between all models recorded on the same time points,
+its condition-permutation null (p-values) and the noise ceiling of the RDM-vs-oracle scores
+across the seeds of each seed group."""
 # `snakemake` (input, output, params, log, threads) is injected by Snakemake.
 
 import pandas as pd
 
 from cebra_lens_core.analyses import load_arrays
 from cebra_lens_core.analyses.rdm import default_comparator, rsa_between
+from cebra_lens_core.analyses.uncertainty import (
+    NullOptions,
+    rdm_noise_ceiling_rows,
+    rsa_null_rows,
+)
+from cebra_lens_core.metrics.rdm import rdm_metric_name
 from cebra_lens_core.results import make_rows, write_rows
 from cebra_lens_core.workflow import setup_job
 
 log = setup_job(snakemake)
-rdms = {
-    name: load_arrays(path)
-    for name, path in zip(snakemake.params.stores, snakemake.input, strict=True)
+params = snakemake.params
+rdms = {name: load_arrays(path) for name, path in zip(params.stores, snakemake.input, strict=True)}
+labels = sorted(
+    {key[: -len("/ids")] for arrays in rdms.values() for key in arrays if key.endswith("/ids")}
+)
+layer_names = {
+    name: [str(n) for n in arrays[f"{labels[0]}/names"]]
+    for name, arrays in rdms.items()
+    if labels and f"{labels[0]}/names" in arrays
 }
-labels = sorted({key.split("/")[0] for arrays in rdms.values() for key in arrays})
-comparator = snakemake.params.comparator
-frames = [
-    rsa_between(
-        rdms,
-        label=label,
-        comparator=default_comparator("ordinal") if comparator == "auto" else comparator,
-        dataset=snakemake.wildcards.recording,
+recording = snakemake.wildcards.recording
+# the RDM-vs-oracle scores use an ordinal oracle: Spearman unless a comparator is set
+comparator = default_comparator("ordinal") if params.comparator == "auto" else params.comparator
+null = NullOptions.from_config(params.nulls)
+frames = []
+for label in labels:
+    frames.append(rsa_between(rdms, label=label, comparator=comparator, dataset=recording))
+    if null is not None:
+        frames.append(
+            rsa_null_rows(
+                rdms,
+                label=label,
+                comparator=comparator,
+                null=null,
+                dataset=recording,
+                layer_names=layer_names,
+            )
+        )
+if params.seed_groups:
+    frames.append(
+        rdm_noise_ceiling_rows(
+            rdms,
+            params.seed_groups,
+            comparator=comparator,
+            metric_name=rdm_metric_name(params.rdm_metric),
+            dataset=recording,
+            layer_names=layer_names,
+        )
     )
-    for label in labels
-]
 table = pd.concat(frames, ignore_index=True) if frames else make_rows([])
 log.info("RSA between %d models: %d rows", len(rdms), len(table))
 write_rows(table, snakemake.output[0])

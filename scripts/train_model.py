@@ -5,6 +5,7 @@ from cebra_lens_core.analyses.goodness_of_fit import goodness_of_fit_rows
 from cebra_lens_core.atomic import atomic_path
 from cebra_lens_core.data import read_dataset
 from cebra_lens_core.models import TrainingSpec, save_model, train_model, training_history
+from cebra_lens_core.provenance import write_sidecar
 from cebra_lens_core.results import make_rows, write_rows
 from cebra_lens_core.workflow import resolve_device, setup_job
 
@@ -20,6 +21,7 @@ log.info(
     history["loss"].iloc[-1] if len(history) else float("nan"),
     len(history),
 )
+write_sidecar(snakemake.output.loss)
 with atomic_path(snakemake.output.loss) as tmp:
     history.to_csv(tmp, index=False)
 save_model(model, snakemake.output.model)

@@ -15,6 +15,9 @@ from cebra_lens_core.models import TrainingSpec, train_model  # noqa: E402
 
 torch.set_num_threads(1)
 
+# tests/benchmarks holds benchmark scripts (`make bench`), not tests
+collect_ignore = ["benchmarks"]
+
 
 def toy_dataset(n_sessions: int = 1, T: int = 1200, n_neurons: int = 12, seed: int = 0) -> Dataset:
     """Random-walk latent read out by noisy neurons; labels `position` (continuous), `side` (discrete)."""

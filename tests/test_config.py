@@ -22,12 +22,17 @@ def test_default_config_is_valid_and_expanded():
     cfg = prepare(DEFAULT)
     names = [m.name for m in cfg["_models"]]
     assert names[:2] == ["offset10_behavior_seed0", "offset10_behavior_seed1"]
-    assert len(names) == 8 and len(set(names)) == 8
+    assert len(names) == 9 and len(set(names)) == 9
+    control = cfg["_models"][-1]  # the default run includes a shuffled-label control
+    assert control.name == "offset10_shuffled" and control.training["control"] == "shuffled_labels"
     m = cfg["_models"][0]
     assert m.group == "offset10_behavior" and m.seed == 0 and m.trained
     assert m.training["max_iterations"] == 400 and m.training["labels"] == ["position", "direction"]
     # defaults filled in
     assert cfg["cka"]["rbf_max_samples"] == 2000 and cfg["trust_model_files"] is False
+    stats = cfg["statistics"]
+    assert stats["bootstrap"]["min_blocks"] == 10 and stats["bootstrap"]["block_samples"] is None
+    assert stats["nulls"]["layers"] == "corresponding" and stats["noise_ceiling"]["enabled"]
     assert cfg["model_defaults"]["architecture"] == "offset10-model"
 
 
@@ -87,8 +92,15 @@ def _with(change):
             "did you mean offset10-model",
         ),
         (
-            lambda c: c["datasets"]["hippocampus"]["params"].update(n_sessions=2),
+            lambda c: (
+                c["datasets"]["hippocampus"]["params"].update(n_sessions=2),
+                [m.update(labels=["position"]) for m in c["models"] if m.get("labels")],
+            ),
             "multi-session models only with labels",
+        ),
+        (
+            lambda c: c["datasets"]["hippocampus"]["params"].update(n_sessions=2),
+            "multi-session models on continuous labels only",
         ),
         (
             lambda c: c["datasets"]["hippocampus"].update(bin_width_s=0.1),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from cebra_lens_core.config import ModelEntry
 from cebra_lens_core.workflow import plan_cka_pairs, plan_stores, resolve_device
 
@@ -67,3 +69,47 @@ def test_explicit_pairs():
 def test_device_falls_back_to_cpu():
     assert resolve_device("cpu") == "cpu"
     assert resolve_device("cuda_if_available") in ("cpu", "cuda")
+
+
+def test_cka_jobs_group_pairs_by_recording_and_block():
+    from cebra_lens_core.workflow import job_stores, plan_cka_jobs
+
+    recordings = {"rat": ["a", "b", "c"], "rats_session0": ["m", "n"]}
+    pairs = [("a", "a"), ("a", "b"), ("a", "c"), ("b", "c"), ("c", "c"), ("m", "n")]
+    assert plan_cka_jobs(pairs, recordings, 16) == {
+        "rat": pairs[:5],
+        "rats_session0": [("m", "n")],
+    }
+    blocks = plan_cka_jobs(pairs, recordings, 2)  # rat: blocks {a, b}, {c}
+    assert blocks == {
+        "rat_block0-0": [("a", "a"), ("a", "b")],
+        "rat_block0-1": [("a", "c"), ("b", "c")],
+        "rat_block1-1": [("c", "c")],
+        "rats_session0": [("m", "n")],
+    }
+    assert sorted(p for job in blocks.values() for p in job) == sorted(pairs)
+    assert job_stores(blocks["rat_block0-1"]) == ["a", "c", "b"]
+    with pytest.raises(ValueError, match="stores_per_job"):
+        plan_cka_jobs(pairs, recordings, 0)
+
+
+def test_bin_width_and_bootstrap_block_length_per_dataset():
+    from cebra_lens_core.workflow import bootstrap_params, dataset_bin_width
+
+    assert dataset_bin_width({"source": "hippocampus", "params": {}}) == 0.025
+    assert dataset_bin_width({"source": "visual", "params": {"frame_rate_hz": 20}}) == 0.05
+    assert dataset_bin_width({"source": "lorenz"}) == 0.01  # dt
+    assert dataset_bin_width({"source": "files", "bin_width_s": 0.1}) == 0.1
+    unknown = dataset_bin_width({"source": "registry", "name": "x"})
+    assert unknown != unknown  # NaN
+    cfg = {
+        "datasets": {"rat": {"source": "hippocampus"}, "mine": {"source": "files"}},
+        "statistics": {"bootstrap": {"enabled": True, "block_seconds": 1.5}},
+    }
+    assert bootstrap_params(cfg, "rat")["block_length"] == 60
+    mine = bootstrap_params(cfg, "mine")  # no bin width: samples
+    assert mine["block_length"] == 50 and mine["bin_width_s"] is None
+    cfg["statistics"]["bootstrap"]["block_samples"] = 7
+    assert bootstrap_params(cfg, "rat")["block_length"] == 7
+    cfg["statistics"]["bootstrap"]["enabled"] = False
+    assert bootstrap_params(cfg, "rat") == {"enabled": False}

@@ -7,6 +7,7 @@ and formats the values as rows of the tidy results table.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from cebra_lens_core.atomic import atomic_path
+from cebra_lens_core.provenance import NPZ_KEY, current_record
 
 #: options in the config that steer the workflow or the figures, not the analysis function
 _NOT_ANALYSIS_OPTIONS = {"enabled", "color_label", "plot_layer"}
@@ -56,10 +58,15 @@ def run_store_analysis(analysis: str, store, name: str, options: Mapping):
 
 
 def save_arrays(arrays: Mapping[str, np.ndarray], path: str | os.PathLike) -> Path:
-    """Save named arrays (keys may contain ``/``) to one ``.npz`` atomically."""
+    """Save named arrays (keys may contain ``/``) to one ``.npz`` atomically, with the
+    provenance record as the JSON string entry ``provenance``."""
+    if NPZ_KEY in arrays:
+        raise ValueError(f"'{NPZ_KEY}' is reserved for the provenance record")
+    entries = {k: np.asarray(v) for k, v in arrays.items()}
+    entries[NPZ_KEY] = np.array(json.dumps(current_record(), sort_keys=True))
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()})
+            np.savez(fh, **entries)
     return Path(path)
 
 
@@ -69,4 +76,4 @@ def load_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
     if not path.exists():
         raise FileNotFoundError(f"array file {path} does not exist")
     with np.load(path, allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
+        return {k: data[k] for k in data.files if k != NPZ_KEY}

@@ -59,6 +59,7 @@ def attribution_analysis(
     align_to_latents: bool = True,
     ig_steps: int = 25,
     shap_samples: int = 5,
+    device=None,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Attribution maps of every method on a seeded sample of the session's time points.
 
@@ -75,7 +76,8 @@ def attribution_analysis(
     one score per neuron vs "driven by any latent"); the time of each method on this
     machine, in the job log only, since it is not reproducible); ``method_agreement``
     (Spearman correlation of two methods' |maps|, other method in ``label``);
-    ``moore_penrose_fraction`` for the pseudo-inverse methods.
+    ``moore_penrose_fraction`` for the pseudo-inverse methods. ``device``: where the maps are
+    computed (``None``: where the model is; see :mod:`cebra_lens_core.devices`).
     """
     from cebra_lens_core.metrics.attribution import (
         DEFAULT_METHODS,
@@ -109,6 +111,7 @@ def attribution_analysis(
         readout=readout,
         ig_steps=ig_steps,
         shap_samples=shap_samples,
+        device=device,
     )
     base = {
         "analysis": "attribution",

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
+from cebra_lens_core.analyses.uncertainty import (
+    BootstrapOptions,
+    NullOptions,
+    cka_pair_statistics,
+    corresponding_layers,
+)
 from cebra_lens_core.metrics.cka import cka_matrix_result
 from cebra_lens_core.results import make_rows
 from cebra_lens_core.store import layer_names, select_split
@@ -42,12 +49,15 @@ def cka_rows(
     chunk_size: int = 65536,
     rbf_max_samples: int = 2000,
     seed: int = 0,
+    device=None,
 ) -> pd.DataFrame:
     """Layer × layer CKA of ``store_a`` vs ``store_b`` for each kind, as results rows.
 
     One row per (layer of a, layer of b, kind): analysis ``cka``, metric ``cka``,
     variant = kind, ``n`` = time points used (after RBF subsampling). When
-    ``name_a == name_b`` the symmetric within-model matrix is computed once.
+    ``name_a == name_b`` the symmetric within-model matrix is computed once. ``device``:
+    ``None`` (numpy) or a torch device for the linear/debiased kinds (see
+    :func:`~cebra_lens_core.metrics.cka.cka_matrix`).
     """
     a = select_split(store_a, split)
     same = name_a == name_b
@@ -71,6 +81,7 @@ def cka_rows(
             seed=seed,
             names_a=[f"{name_a}:{v}" for v in vars_a],
             names_b=None if same else [f"{name_b}:{v}" for v in vars_b],
+            device=None if kind == "rbf" else device,
         )
         for i, va in enumerate(vars_a):
             for j in range(len(vars_b)):
@@ -90,3 +101,168 @@ def cka_rows(
                     }
                 )
     return make_rows(rows)
+
+
+def cka_rows_for_pairs(
+    stores: Mapping[str, xr.Dataset],
+    pairs: Sequence[tuple[str, str]],
+    *,
+    kinds: Sequence[str] = ("linear", "debiased"),
+    split: str = "test",
+    chunk_size: int = 65536,
+    rbf_max_samples: int = 2000,
+    seed: int = 0,
+    device=None,
+    bootstrap: Mapping | BootstrapOptions | None = None,
+    null: Mapping | NullOptions | None = None,
+) -> pd.DataFrame:
+    """Layer × layer CKA for several store pairs from one stacked covariance per kind.
+
+    The layers of every store named in ``pairs`` are stacked into one ``Z`` and
+    ``G = ZᵀZ`` is accumulated in a single pass over the rows, so a job reads each store
+    once however many pairs it has (CKA_ij needs only the blocks ``G_ii``, ``G_jj``,
+    ``G_ij``: the values equal :func:`cka_rows` pair by pair). Rows as in :func:`cka_rows`,
+    for each pair ``(a, b)`` in the given order. Memory: ``8 (Σd)²`` bytes for ``G``.
+
+    Statistics (``linear`` and ``debiased`` kinds; pair by pair, see
+    :func:`~cebra_lens_core.analyses.uncertainty.cka_pair_statistics`):
+
+    - ``bootstrap``: ``ci_low``/``ci_high`` of every CKA value = non-overlapping block
+      bootstrap percentile interval (:func:`~cebra_lens_core.stats.cka_bootstrap`). It is
+      biased upwards near 0 and is **not** a significance test.
+    - ``null``: for pairs of two different stores, the circular time-shift null
+      (:func:`~cebra_lens_core.stats.cka_shift_null`) of the corresponding layer pairs
+      (``null.layers: corresponding``, :func:`corresponding_layers`) or of all of them:
+      extra rows metric ``p_value`` and ``null_95th`` with the keys of the CKA row
+      (variant = kind, ``n`` = null draws).
+    """
+    boot = BootstrapOptions.from_config(bootstrap)
+    nulls = NullOptions.from_config(null)
+    names = list(dict.fromkeys(s for pair in pairs for s in pair))
+    missing = [n for n in names if n not in stores]
+    if missing:
+        raise ValueError(f"pairs name stores {missing} that were not given (have {list(stores)})")
+    selected = {n: select_split(stores[n], split) for n in names}
+    first = names[0]
+    for n in names[1:]:
+        check_same_time_points(selected[first], selected[n], first, n)
+    offsets, layers, labels = {}, [], []
+    for n in names:
+        variables = layer_names(selected[n])
+        offsets[n] = (len(layers), variables)
+        layers += [selected[n][v] for v in variables]
+        labels += [f"{n}:{v}" for v in variables]
+    rows = []
+    for kind in kinds:
+        log.info(
+            "%s CKA of %d stores (%d pairs, %d layers) on %d %s time points",
+            kind,
+            len(names),
+            len(pairs),
+            len(layers),
+            selected[first].sizes["time"],
+            split,
+        )
+        result = cka_matrix_result(
+            layers,
+            None,
+            kind,
+            chunk_size=chunk_size,
+            max_samples=rbf_max_samples,
+            seed=seed,
+            names_a=labels,
+            device=None if kind == "rbf" else device,
+        )
+        for a, b in pairs:
+            (start_a, vars_a), (start_b, vars_b) = offsets[a], offsets[b]
+            dataset = str(stores[a].attrs.get("dataset_name", stores[a].attrs.get("dataset", "")))
+            for i, va in enumerate(vars_a):
+                for j in range(len(vars_b)):
+                    rows.append(
+                        {
+                            "analysis": "cka",
+                            "dataset": dataset,
+                            "model": a,
+                            "layer": i,
+                            "layer_name": selected[a][va].attrs.get("layer_name", ""),
+                            "other_model": b,
+                            "other_layer": j,
+                            "metric": "cka",
+                            "variant": kind,
+                            "value": float(result.values[start_a + i, start_b + j]),
+                            "n": int(result.n_samples),
+                        }
+                    )
+    if boot is not None or nulls is not None:
+        rows = _add_statistics(rows, selected, offsets, pairs, kinds, boot, nulls, chunk_size)
+    return make_rows(rows)
+
+
+#: Stores of one job are read into memory for the statistics up to this many bytes.
+_IN_MEMORY_BYTES = 1 << 30
+
+
+def _add_statistics(
+    rows: list[dict],
+    selected: Mapping[str, xr.Dataset],
+    offsets: Mapping[str, tuple[int, list[str]]],
+    pairs: Sequence[tuple[str, str]],
+    kinds: Sequence[str],
+    boot: BootstrapOptions | None,
+    nulls: NullOptions | None,
+    chunk_size: int,
+) -> list[dict]:
+    """Fill ``ci_low``/``ci_high`` of the CKA rows and append the null rows."""
+    size = sum(selected[n][v].size * 4 for n in selected for v in offsets[n][1])  # float32 stores
+    cache: dict[str, list] = {}
+
+    def layers_of(name: str) -> list:
+        if name not in cache:
+            views = [selected[name][v] for v in offsets[name][1]]
+            cache[name] = (
+                [np.asarray(v.values) for v in views] if size <= _IN_MEMORY_BYTES else views
+            )
+        return cache[name]
+
+    index = {
+        (r["model"], r["other_model"], r["variant"], r["layer"], r["other_layer"]): r for r in rows
+    }
+    extra = []
+    for a, b in pairs:
+        va, vb = offsets[a][1], offsets[b][1]
+        names_a = [str(selected[a][v].attrs.get("layer_name", "")) for v in va]
+        names_b = [str(selected[b][v].attrs.get("layer_name", "")) for v in vb]
+        same = a == b
+        layer_pairs = None
+        if nulls is not None and not same and nulls.layers == "corresponding":
+            layer_pairs = corresponding_layers(names_a, names_b)
+        for kind in kinds:
+            if kind not in ("linear", "debiased"):
+                continue
+            log.info("%s CKA statistics %s vs %s", kind, a, b)
+            stats = cka_pair_statistics(
+                layers_of(a),
+                None if same else layers_of(b),
+                kind,
+                bootstrap=boot,
+                null=None if same else nulls,
+                names_a=[f"{a}:{v}" for v in va],
+                names_b=None if same else [f"{b}:{v}" for v in vb],
+                layer_pairs=layer_pairs,
+                chunk_size=chunk_size,
+            )
+            if "low" in stats:
+                for i in range(len(va)):
+                    for j in range(len(vb)):
+                        row = index[(a, b, kind, i, j)]
+                        row["ci_low"] = float(stats["low"][i, j])
+                        row["ci_high"] = float(stats["high"][i, j])
+            for (i, j), p in stats.get("p_value", {}).items():
+                base = {**index[(a, b, kind, i, j)], "n": int(stats["n_null"])}
+                base.pop("ci_low", None)
+                base.pop("ci_high", None)
+                extra.append({**base, "metric": "p_value", "value": p})
+                extra.append(
+                    {**base, "metric": "null_95th", "value": stats["null_quantile"][(i, j)]}
+                )
+    return rows + extra

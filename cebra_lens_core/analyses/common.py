@@ -93,5 +93,20 @@ def layer_arrays(
     return out
 
 
+def layer_views(
+    store: xr.Dataset, rows: np.ndarray | slice = slice(None)
+) -> list[tuple[int, str, xr.DataArray]]:
+    """``(index, layer_name, lazy DataArray)`` for every layer on ``rows``; nothing is read yet.
+
+    Streamed metrics read the views chunk by chunk (see
+    :mod:`cebra_lens_core.metrics.streaming`), so memory stays bounded by one chunk of one
+    layer whatever the recording length.
+    """
+    return [
+        (i, str(store[var].attrs.get("layer_name", var)), store[var].isel(time=rows))
+        for i, var in enumerate(layer_names(store))
+    ]
+
+
 def dataset_name(store: xr.Dataset) -> str:
     return str(store.attrs.get("dataset_name", store.attrs.get("dataset", "")))

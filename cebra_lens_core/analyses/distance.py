@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
 from cebra_lens_core.analyses.common import (
     dataset_name,
     label_conditions,
-    layer_arrays,
+    layer_views,
     select_labels,
     split_rows,
     store_labels,
 )
-from cebra_lens_core.metrics.distance import class_distances
+from cebra_lens_core.analyses.uncertainty import BootstrapOptions, distance_bootstrap
+from cebra_lens_core.metrics.distance import class_distances_streamed
 from cebra_lens_core.results import make_rows
 
 
@@ -28,6 +30,8 @@ def distance_analysis(
     n_bins: int = 10,
     repeat_label: str | None = None,
     split: str = "test",
+    chunk_size: int = 65536,
+    bootstrap: Mapping | BootstrapOptions | None = None,
 ) -> pd.DataFrame:
     """Distances of every layer for every label (conditions as in the RDM analysis).
 
@@ -35,7 +39,17 @@ def distance_analysis(
     ``inter_repetition`` (when ``repeat_label`` is given), label, variant = distance
     (``cosine`` or ``euclidean_rms``: root-mean-square Euclidean distance on z-scored
     units), ``n`` = samples. The repeat label itself is not used as a class label.
+
+    Streamed: per layer and label, at most two passes over the layer in chunks of
+    ``chunk_size`` rows (per-condition sums, sums of unit vectors and centred sums of squares;
+    :func:`~cebra_lens_core.metrics.distance.class_distances_streamed`); no ``T × T`` matrix
+    and no copy of the whole layer.
+
+    With ``bootstrap``, ``ci_low``/``ci_high`` are block-bootstrap percentile intervals over
+    the split's rows from per-block condition sums (one more pass per layer and label;
+    :func:`~cebra_lens_core.analyses.uncertainty.distance_bootstrap`).
     """
+    boot = BootstrapOptions.from_config(bootstrap)
     rows_sel = split_rows(store, split)
     available = store_labels(store)
     repeats = None
@@ -50,17 +64,38 @@ def distance_analysis(
         for lab in select_labels(store, labels, where=f"distance of {name}")
         if lab.name != repeat_label
     ]
-    layers = layer_arrays(store, rows_sel)
+    layers = layer_views(store, rows_sel)
     rows = []
     for label in chosen:
         cond = label_conditions(label, n_bins, rows_sel)
         for index, layer_name, X in layers:
+            per_metric = class_distances_streamed(
+                X,
+                cond,
+                repeats=repeats,
+                metric=list(metrics),
+                chunk_size=chunk_size,
+                name=f"{name}:{layer_name}",
+            )
+            intervals = {}
+            if boot is not None:
+                intervals = distance_bootstrap(
+                    X,
+                    cond.codes,
+                    boot,
+                    repeats=repeats,
+                    metrics=list(metrics),
+                    chunk_size=chunk_size,
+                    name=f"{name}:{layer_name}",
+                )
             for metric in metrics:
-                d = class_distances(X, cond, repeats=repeats, metric=metric)
+                d = per_metric["euclidean" if metric == "euclidean_rms" else metric]
                 keys = ["intra_class", "inter_class"] + (
                     ["inter_repetition"] if repeats is not None else []
                 )
+                found = intervals.get("euclidean" if metric == "euclidean_rms" else metric, {})
                 for key in keys:
+                    interval = found.get(key)
                     rows.append(
                         {
                             "analysis": "distance",
@@ -72,6 +107,8 @@ def distance_analysis(
                             "label": label.name,
                             "variant": d["metric"],
                             "value": d[key],
+                            "ci_low": np.nan if interval is None else interval.low,
+                            "ci_high": np.nan if interval is None else interval.high,
                             "n": d["n_samples"],
                         }
                     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -13,11 +13,12 @@ import xarray as xr
 from cebra_lens_core.analyses.common import (
     dataset_name,
     label_conditions,
-    layer_arrays,
+    layer_views,
     select_labels,
     split_rows,
 )
-from cebra_lens_core.metrics.conditions import condition_means
+from cebra_lens_core.analyses.uncertainty import BootstrapOptions, rdm_oracle_bootstrap
+from cebra_lens_core.metrics.conditions import condition_means_streamed
 from cebra_lens_core.metrics.rdm import compare_rdms, oracle_rdm, rdm_from_means, rdm_metric_name
 from cebra_lens_core.results import make_rows
 
@@ -38,6 +39,8 @@ def rdm_analysis(
     metric: str = "correlation",
     comparator: str = "auto",
     split: str = "train",
+    chunk_size: int = 65536,
+    bootstrap: Mapping | BootstrapOptions | None = None,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """RDM of every layer for every label, and its similarity to the oracle RDM.
 
@@ -47,20 +50,36 @@ def rdm_analysis(
     categorical (0 within, 1 between) for a discrete one; a label with fewer than 3
     conditions gets RDMs but no oracle score (a 2 × 2 RDM has one entry).
 
+    With ``bootstrap`` (:class:`~cebra_lens_core.analyses.uncertainty.BootstrapOptions` or
+    the workflow's dict), ``ci_low``/``ci_high`` of every oracle score are its block-bootstrap
+    percentile interval over the split's rows, from per-block condition sums
+    (:func:`~cebra_lens_core.analyses.uncertainty.rdm_oracle_bootstrap`).
+
     Returns:
         results rows (analysis ``rdm``, metric ``oracle_similarity``, variant = comparator,
-        ``n`` = number of conditions) and arrays ``{"<label>/ids", "<label>/layer_XX", ...}``
-        with the RDMs for figures and between-model RSA.
+        ``n`` = number of conditions) and arrays ``{"<label>/ids", "<label>/layer_XX",
+        "<label>/names", "<label>/oracle", ...}`` with the RDMs for figures, between-model RSA
+        and the noise ceiling (``names``: the layer names; ``oracle`` only where a score is
+        computed).
     """
+    boot = BootstrapOptions.from_config(bootstrap)
     rows_sel = split_rows(store, split)
-    layers = layer_arrays(store, rows_sel)
     metric_name = rdm_metric_name(metric)
+    chosen = select_labels(store, labels, where=f"rdm of {name}")
+    conds = [label_conditions(label, n_bins, rows_sel) for label in chosen]
+    layers = []  # (index, layer_name, [condition means of each label])
+    views = layer_views(store, rows_sel)
+    for index, layer_name, X in views:
+        means = condition_means_streamed(
+            X, [c.codes for c in conds], chunk_size=chunk_size, name=f"{name}:{layer_name}"
+        )
+        layers.append((index, layer_name, [m.means for m in means]))
     rows, arrays = [], {}
-    for label in select_labels(store, labels, where=f"rdm of {name}"):
-        cond = label_conditions(label, n_bins, rows_sel)
+    for k, (label, cond) in enumerate(zip(chosen, conds, strict=True)):
         if cond.dropped.size:
             log.info("%s: label %s: empty bins %s dropped", name, label.name, cond.dropped.tolist())
         arrays[f"{label.name}/ids"] = cond.ids
+        arrays[f"{label.name}/names"] = np.array([str(v[1]) for v in views])
         if cond.edges is not None:
             arrays[f"{label.name}/bin_centres"] = cond.bin_centres
         oracle_kind = "ordinal" if label.kind == "continuous" else "categorical"
@@ -74,8 +93,24 @@ def rdm_analysis(
                 label.name,
             )
         method = default_comparator(oracle_kind) if comparator == "auto" else comparator
-        for index, layer_name, X in layers:
-            means = condition_means(X, cond.codes).means
+        intervals = {}
+        if oracle is not None:
+            arrays[f"{label.name}/oracle"] = oracle
+            if boot is not None:
+                found = rdm_oracle_bootstrap(
+                    [v[2] for v in views],
+                    cond.codes,
+                    cond.ids,
+                    oracle,
+                    boot,
+                    metric=metric,
+                    method=method,
+                    chunk_size=chunk_size,
+                    names=[f"{name}:{v[1]}" for v in views],
+                )
+                intervals = {v[0]: iv for v, iv in zip(views, found, strict=True)}
+        for index, layer_name, layer_means in layers:
+            means = layer_means[k]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 D = rdm_from_means(means, metric)
@@ -93,6 +128,8 @@ def rdm_analysis(
                     "label": label.name,
                     "variant": f"{metric_name}/{method}",
                     "value": compare_rdms(D, oracle, method),
+                    "ci_low": intervals[index].low if index in intervals else np.nan,
+                    "ci_high": intervals[index].high if index in intervals else np.nan,
                     "n": cond.n_conditions,
                 }
             )

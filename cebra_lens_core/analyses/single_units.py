@@ -11,11 +11,12 @@ import xarray as xr
 from cebra_lens_core.analyses.common import (
     dataset_name,
     label_conditions,
-    layer_arrays,
+    layer_views,
     select_labels,
     split_rows,
 )
-from cebra_lens_core.metrics.conditions import condition_means
+from cebra_lens_core.metrics.conditions import condition_means, condition_means_streamed
+from cebra_lens_core.metrics.streaming import iter_chunks
 from cebra_lens_core.results import make_rows
 
 
@@ -34,6 +35,25 @@ def tuning_eta_squared(X: np.ndarray, codes: np.ndarray) -> np.ndarray:
         return np.where(total > 0, between / np.where(total > 0, total, 1.0), np.nan)
 
 
+def _tuning_streamed(X, codes: list[np.ndarray], chunk_size: int, name: str) -> list[tuple]:
+    """Condition means and η² (:func:`tuning_eta_squared`) of every label, read in chunks."""
+    if not codes:
+        return []
+    cms = condition_means_streamed(X, codes, chunk_size=chunk_size, min_conditions=1, name=name)
+    counts, means = cms[0].counts, cms[0].means
+    mu = (counts[:, None] * means).sum(axis=0) / counts.sum()
+    total = np.zeros(int(X.shape[1]))
+    for _, _, chunk in iter_chunks(X, chunk_size, name=name):
+        total += np.square(chunk - mu).sum(axis=0)
+    out = []
+    for cm in cms:
+        between = (cm.counts[:, None] * (cm.means - mu) ** 2).sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            eta2 = np.where(total > 0, between / np.where(total > 0, total, 1.0), np.nan)
+        out.append((cm, eta2))
+    return out
+
+
 def single_unit_analysis(
     store: xr.Dataset,
     *,
@@ -42,6 +62,7 @@ def single_unit_analysis(
     n_bins: int = 20,
     max_timepoints: int = 2000,
     split: str = "test",
+    chunk_size: int = 65536,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Tuning curves (mean activation per condition) of every unit of every layer, the
     η² of each unit per label, and the first ``max_timepoints`` of activity per layer.
@@ -50,19 +71,24 @@ def single_unit_analysis(
     layer and label, ``n`` = units. Arrays: ``activity/layer_XX`` (time × units),
     ``tuning/<label>/layer_XX`` (conditions × units), ``tuning/<label>/x`` (bin centres or
     class codes), ``eta2/<label>/layer_XX``.
+
+    Streamed: per layer, two passes in chunks of ``chunk_size`` rows (condition sums of every
+    label, then the centred total sum of squares), so memory stays bounded by one chunk.
     """
     sel = split_rows(store, split)
-    layers = layer_arrays(store, sel)
+    chosen = select_labels(store, labels, where=f"single units of {name}")
+    conds = [label_conditions(label, n_bins, sel) for label in chosen]
     arrays: dict[str, np.ndarray] = {}
-    for index, _, X in layers:
-        arrays[f"activity/layer_{index:02d}"] = X[:max_timepoints].astype(np.float32)
+    layers = []  # (index, layer_name, n_units, [(condition means, eta2) per label])
+    for index, layer_name, X in layer_views(store, sel):
+        arrays[f"activity/layer_{index:02d}"] = np.asarray(X[:max_timepoints], dtype=np.float32)
+        stats = _tuning_streamed(X, [c.codes for c in conds], chunk_size, f"{name}:{layer_name}")
+        layers.append((index, layer_name, int(X.shape[1]), stats))
     rows = []
-    for label in select_labels(store, labels, where=f"single units of {name}"):
-        cond = label_conditions(label, n_bins, sel)
+    for k, (label, cond) in enumerate(zip(chosen, conds, strict=True)):
         arrays[f"tuning/{label.name}/x"] = cond.bin_centres if cond.edges is not None else cond.ids
-        for index, layer_name, X in layers:
-            cm = condition_means(X, cond.codes, min_conditions=1)
-            eta2 = tuning_eta_squared(X, cond.codes)
+        for index, layer_name, n_units, stats in layers:
+            cm, eta2 = stats[k]
             arrays[f"tuning/{label.name}/layer_{index:02d}"] = cm.means.astype(np.float32)
             arrays[f"eta2/{label.name}/layer_{index:02d}"] = eta2
             base = {
@@ -72,7 +98,7 @@ def single_unit_analysis(
                 "layer": index,
                 "layer_name": layer_name,
                 "label": label.name,
-                "n": X.shape[1],
+                "n": n_units,
             }
             rows.append({**base, "metric": "tuning_eta2_mean", "value": float(np.nanmean(eta2))})
             rows.append({**base, "metric": "tuning_eta2_max", "value": float(np.nanmax(eta2))})

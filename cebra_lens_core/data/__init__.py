@@ -41,6 +41,7 @@ from cebra_lens_core.data.types import (
     validate_label,
     validate_neural,
 )
+from cebra_lens_core.provenance import NPZ_KEY, current_record
 
 __all__ = [
     "SOURCES",
@@ -218,7 +219,8 @@ def save_dataset(dataset: Dataset, path: str | os.PathLike) -> Path:
     Layout: ``s<k>/neural`` (float32 ``(T, N)``), ``s<k>/train`` (bool ``(T,)``),
     ``s<k>/label/<label>`` (float64 or int64 ``(T,)``) for every session ``k``, and ``header``,
     a JSON string with the name, label order and :class:`LabelInfo`, ``bin_width_s`` and
-    ``metadata``. The file is written to a temporary sibling and renamed into place, so an
+    ``metadata``, and ``provenance`` (JSON: versions and config hash, see
+    :mod:`cebra_lens_core.provenance`). The file is written to a temporary sibling and renamed into place, so an
     interrupted write never leaves a file that looks complete. The name is used as given
     (no ``.npz`` is appended).
     """
@@ -243,6 +245,7 @@ def save_dataset(dataset: Dataset, path: str | os.PathLike) -> Path:
         "metadata": dataset.metadata,
     }
     arrays["header"] = np.array(json.dumps(header, default=_json_default))
+    arrays[NPZ_KEY] = np.array(json.dumps(current_record(), sort_keys=True))
     path = Path(path)
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:
         np.savez(handle, **arrays)

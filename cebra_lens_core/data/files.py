@@ -248,12 +248,12 @@ def read_array(
         loaded = _load(cebra, path, key, pass_columns)
     except Exception as error:  # noqa: BLE001 - re-raised with the file and the keys present
         if pass_columns is None or not all(isinstance(c, int) for c in pass_columns):
-            raise _read_error(error, path, where_key) from error
+            raise _read_error(error, path, where_key, key) from error
         # integer positions into a DataFrame with named columns: select after loading
         try:
             loaded = _load(cebra, path, key, None)
         except Exception as error2:  # noqa: BLE001
-            raise _read_error(error2, path, where_key) from error2
+            raise _read_error(error2, path, where_key, key) from error2
     else:
         if pass_columns is not None:
             columns = None  # already selected by the DataFrame reader
@@ -263,8 +263,14 @@ def read_array(
     return array
 
 
-def _read_error(error: Exception, path: Path, where: str) -> DataError:
+def _read_error(error: Exception, path: Path, where: str, key: Any = None) -> DataError:
     keys = available_keys(path)
+    if key is not None and keys is not None and str(key) in keys:
+        return DataError(
+            f"{where}: key {key!r} is present but could not be read as a numeric array "
+            f"({type(error).__name__}: {error}); neural data and labels must be numeric "
+            "(give a text label as integer codes with `categories` naming them)"
+        )
     listing = f"; the file holds {_key_listing(keys)}" if keys is not None else ""
     return DataError(f"{where}: could not read the data ({type(error).__name__}: {error}){listing}")
 

@@ -123,7 +123,7 @@ map cannot be compared with ``G`` entry by entry. Two comparisons are sound:
    latents (+1 for the sphere) weights the weak embedding directions, which carry nuisance
    and noise, by ``1/σ``: on the ``attribution`` benchmark (offset10-model, 1000
    iterations) its neuron-level AUC is 0.62 with ``D = 8`` but 0.995 with ``D = 4``, and
-   0.90 / 0.91 over all entries after alignment (``benchmarks/bench_attribution.py``).
+   0.90 / 0.91 over all entries after alignment (``tests/benchmarks/bench_attribution.py``).
 
 Scores (:func:`score_map`): ROC-AUC over the entries of ``|A|`` (``sklearn.metrics.
 roc_auc_score``; the sign of a signed map is not evidence of connectivity) and the gaps
@@ -144,6 +144,7 @@ import torch
 from torch import nn
 
 from cebra_lens_core.data.types import DataError, validate_neural
+from cebra_lens_core.devices import torch_device
 from cebra_lens_core.models.errors import ArchitectureError
 
 #: Every attribution method, in computation order.
@@ -473,6 +474,7 @@ def compute_attribution(
     shap_stdevs: float = 0.0,
     shap_baselines: Literal["zeros", "shuffle"] = "zeros",
     ablation_per_eval: int = 1,
+    device: Any = None,
 ) -> AttributionResult:
     """Attribution maps of a fitted CEBRA encoder on one session (see the module docstring).
 
@@ -496,6 +498,9 @@ def compute_attribution(
             the noise added to the inputs, baseline distribution (CEBRA's options).
         ablation_per_eval: neurons ablated per forward pass (``batch_size · ablation_per_eval``
             rows per pass).
+        device: ``None`` (default): where the model is. ``"cpu"``, ``"cuda"``, ``"cuda:N"``
+            or ``"auto"`` (see :mod:`cebra_lens_core.devices`): the model copies and the
+            recording are put on that device once and every method runs there.
 
     Returns:
         :class:`AttributionResult`.
@@ -523,6 +528,7 @@ def compute_attribution(
     if shap_baselines not in ("zeros", "shuffle"):
         raise ValueError(f"shap_baselines must be 'zeros' or 'shuffle', got {shap_baselines!r}")
 
+    requested_device = torch_device(device)
     encoder = _encoder_of(model, session_id)
     left, right, windowed = _window_of(encoder)
     neural = validate_neural(neural, where="neural data")
@@ -533,6 +539,8 @@ def compute_attribution(
             f"columns (shape {neural.shape})"
         )
     device, dtype = _device_and_dtype(encoder)
+    if requested_device is not None:
+        device = requested_device
     if not dtype.is_floating_point:
         dtype = torch.float32
 
@@ -543,8 +551,12 @@ def compute_attribution(
             raise ValueError(f"readout must be a finite (D, K) matrix, got shape {readout.shape}")
         readout_t = torch.as_tensor(readout, device=device)
     view = _Output(encoder, readout_t)
-    view32 = _frozen_copy(view, dtype)
-    view64 = _frozen_copy(view, torch.float64) if set(methods) & set(JACOBIAN_METHODS) else None
+    view32 = _frozen_copy(view, dtype).to(device)
+    view64 = (
+        _frozen_copy(view, torch.float64).to(device)
+        if set(methods) & set(JACOBIAN_METHODS)
+        else None
+    )
 
     data = torch.as_tensor(np.ascontiguousarray(neural, dtype=np.float32), device=device)
     data = data.to(dtype)

@@ -33,6 +33,12 @@ Many layers at once (:func:`cka_matrix`): the centred layers are stacked into
 Inputs can be numpy arrays or lazily indexable array-likes (``xarray.DataArray``, zarr
 arrays): anything with ``.shape`` whose ``a[start:stop]`` converts with ``np.asarray``.
 
+Devices: ``device=None`` (default) computes ``G`` with numpy (a float64 SYRK per chunk, the
+fastest CPU path); ``device="cuda"`` (or ``"cpu"``, ``"auto"``; see
+:mod:`cebra_lens_core.devices`) runs the same two passes with torch on that device, float64
+accumulation, each chunk uploaded once and, on CUDA, kept on the GPU between the two passes
+when the data fit in ``device_cache_bytes`` (the store is then read once).
+
 Precision: all moments are accumulated in float64 from data that is centred *before* the
 product (two passes: column means first, then centred cross-products). The one-pass
 shortcut ``Σ z z^T − T μ μ^T`` cancels catastrophically when ``|μ| ≫ sd``: it loses about
@@ -337,6 +343,8 @@ def stacked_covariance(
     row_norms: bool = False,
     gemm_dtype: Literal["float64", "float32"] = "float64",
     names: Sequence[str] | None = None,
+    device: Any = None,
+    device_cache_bytes: int | None = None,
 ) -> StackedCovariance:
     r"""Stream ``G = Z^T Z`` for the centred, column-stacked layers ``Z = [Xc_1 … Xc_L]``.
 
@@ -368,6 +376,16 @@ def stacked_covariance(
             chunk is then taken in float32 (faster; relative error of ``G`` of order
             ``1e-7 · sqrt(rows)``) and still summed across chunks in float64.
         names: names for error messages (default ``layers[i]``).
+        device: ``None`` (default): numpy (on the CPU the fastest path: a float64 SYRK).
+            ``"cpu"``, ``"cuda"`` or ``"cuda:N"``: the same two passes with torch on that
+            device — each chunk is uploaded once, centred there and ``G`` (and the row-norm
+            moments) accumulated in float64 on the device; only the ``D × D`` result comes
+            back. ``"auto"`` (alias ``"cuda_if_available"``): ``"cuda"`` when a GPU is
+            available, else the numpy path.
+        device_cache_bytes: torch path only: keep the uploaded chunks on the device between
+            the mean pass and the product pass when all of them fit in this many bytes, so
+            the layers are read once instead of twice. Default (``None``): 2 GiB on CUDA,
+            0 (off: bounded host memory) on the CPU.
 
     Returns:
         :class:`StackedCovariance`. Memory: ``8 D^2`` bytes for ``G`` plus the chunk buffer.
@@ -385,6 +403,22 @@ def stacked_covariance(
     offsets = np.concatenate([[0], np.cumsum(widths)]).astype(np.intp)
     width = int(offsets[-1])
     rows = _chunk_rows(chunk_size, max_chunk_bytes, width, layers)
+    if isinstance(device, str) and device.lower() in ("auto", "cuda_if_available"):
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else None  # no GPU: the numpy path
+    if device is not None:
+        return _stacked_covariance_torch(
+            layers,
+            names,
+            offsets,
+            n_time,
+            rows,
+            row_norms=row_norms,
+            gemm_dtype=gemm_dtype,
+            device=device,
+            cache_bytes=device_cache_bytes,
+        )
 
     mean = np.concatenate(_column_means(layers, names, n_time, rows))
     gram = np.zeros((width, width), dtype=np.float64)
@@ -418,6 +452,99 @@ def stacked_covariance(
         n_samples=n_time,
         row_norm_products=rr,
         row_norm_sums=rs,
+    )
+
+
+#: Default of ``device_cache_bytes`` on CUDA (chunks kept on the GPU between the two passes).
+DEFAULT_DEVICE_CACHE_BYTES = 2 * 2**30
+
+
+def _stacked_covariance_torch(
+    layers: Sequence[Any],
+    names: Sequence[str],
+    offsets: np.ndarray,
+    n_time: int,
+    rows: int,
+    *,
+    row_norms: bool,
+    gemm_dtype: str,
+    device: Any,
+    cache_bytes: int | None,
+) -> StackedCovariance:
+    """The two passes of :func:`stacked_covariance` with torch on ``device`` (float64 sums)."""
+    import torch
+
+    from cebra_lens_core.devices import torch_device
+
+    dev = torch_device(device)
+    width = int(offsets[-1])
+    n_layers = len(layers)
+    dtypes = {np.dtype(getattr(a, "dtype", np.float64)) for a in layers}
+    host_dtype = np.float32 if dtypes == {np.dtype(np.float32)} else np.float64
+    if cache_bytes is None:
+        cache_bytes = DEFAULT_DEVICE_CACHE_BYTES if dev.type == "cuda" else 0
+    itemsize = np.dtype(host_dtype).itemsize
+    caching = n_time * width * itemsize <= int(cache_bytes)
+    buf = np.empty((min(rows, n_time), width), dtype=host_dtype)
+    pinned = dev.type == "cuda"
+
+    def upload(start: int, stop: int) -> Any:
+        z = buf[: stop - start]
+        for layer, lo, hi in zip(layers, offsets[:-1], offsets[1:], strict=True):
+            z[:, lo:hi] = _read_rows(layer, start, stop)
+        t = torch.from_numpy(z)
+        if pinned:
+            t = t.pin_memory()
+        return t.to(dev, non_blocking=pinned, copy=True)
+
+    f64 = torch.float64
+    shift = torch.from_numpy(
+        np.concatenate([np.asarray(_read_rows(a, 0, 1), dtype=np.float64)[0] for a in layers])
+    ).to(dev)
+    total = torch.zeros(width, dtype=f64, device=dev)
+    cache: list[Any] = []
+    for start in range(0, n_time, rows):
+        stop = min(start + rows, n_time)
+        chunk = upload(start, stop)
+        part = (chunk.to(f64) - shift).sum(dim=0)
+        if not bool(torch.isfinite(part).all()):
+            host = chunk.cpu().numpy()
+            for layer_name, lo, hi in zip(names, offsets[:-1], offsets[1:], strict=True):
+                _check_finite_chunk(host[:, lo:hi], part[lo:hi].cpu().numpy(), layer_name, start)
+        total += part
+        if caching:
+            cache.append(chunk)
+    mean = shift + total / n_time
+
+    gram = torch.zeros((width, width), dtype=f64, device=dev)
+    rr = torch.zeros((n_layers, n_layers), dtype=f64, device=dev) if row_norms else None
+    rs = torch.zeros(n_layers, dtype=f64, device=dev) if row_norms else None
+    for k, start in enumerate(range(0, n_time, rows)):
+        stop = min(start + rows, n_time)
+        chunk = cache[k] if caching else upload(start, stop)
+        z = chunk.to(f64) - mean
+        if caching:
+            cache[k] = None  # free device memory as we go
+        if gemm_dtype == "float32":
+            z32 = z.to(torch.float32)
+            gram += (z32.T @ z32).to(f64)
+        else:
+            gram.addmm_(z.T, z)
+        if rr is not None and rs is not None:
+            sq = z.square_()
+            r = torch.stack(
+                [sq[:, lo:hi].sum(dim=1) for lo, hi in zip(offsets[:-1], offsets[1:], strict=True)],
+                dim=1,
+            )
+            rr.addmm_(r.T, r)
+            rs += r.sum(dim=0)
+    return StackedCovariance(
+        scatter=gram.cpu().numpy(),
+        means=mean.cpu().numpy(),
+        offsets=offsets,
+        n_samples=n_time,
+        row_norm_products=None if rr is None else rr.cpu().numpy(),
+        row_norm_sums=None if rs is None else rs.cpu().numpy(),
     )
 
 
@@ -710,6 +837,8 @@ def cka_matrix_result(
     rbf_cache_bytes: int = DEFAULT_RBF_CACHE_BYTES,
     names_a: Sequence[str] | None = None,
     names_b: Sequence[str] | None = None,
+    device: Any = None,
+    device_cache_bytes: int | None = None,
 ) -> CKAMatrixResult:
     """:func:`cka_matrix` plus metadata (rows used, subsampling, RBF widths).
 
@@ -761,6 +890,8 @@ def cka_matrix_result(
         row_norms=kind == "debiased",
         gemm_dtype=gemm_dtype,
         names=names,
+        device=device,
+        device_cache_bytes=device_cache_bytes,
     )
     hsic = linear_hsic(cov) if kind == "linear" else debiased_hsic(cov)
     full, ok = _normalise_hsic(hsic)
@@ -782,6 +913,8 @@ def cka_matrix(
     max_samples: int = DEFAULT_MAX_SAMPLES,
     seed: int = 0,
     rbf_cache_bytes: int = DEFAULT_RBF_CACHE_BYTES,
+    device: Any = None,
+    device_cache_bytes: int | None = None,
 ) -> np.ndarray:
     """Pairwise CKA between layers: ``(La, La)`` within ``layers_a`` or ``(La, Lb)`` across.
 
@@ -807,6 +940,11 @@ def cka_matrix(
         max_samples: RBF only: maximum rows used (subsampled beyond).
         seed: RBF only: seed of the subsample.
         rbf_cache_bytes: RBF only: memory for caching centred Gram matrices.
+        device: linear/debiased only: ``None`` (default) computes ``G`` with numpy;
+            ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"`` with torch on that device,
+            float64 accumulation, data uploaded once per chunk (see
+            :func:`stacked_covariance`). RBF always runs with numpy.
+        device_cache_bytes: see :func:`stacked_covariance`.
 
     Returns:
         float64 array. Within one list: symmetric with unit diagonal. Rows/columns of a
@@ -828,6 +966,8 @@ def cka_matrix(
         max_samples=max_samples,
         seed=seed,
         rbf_cache_bytes=rbf_cache_bytes,
+        device=device,
+        device_cache_bytes=device_cache_bytes,
     ).values
 
 
@@ -842,6 +982,7 @@ def cka_result(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     max_chunk_bytes: int | None = DEFAULT_MAX_CHUNK_BYTES,
     gemm_dtype: Literal["float64", "float32"] = "float64",
+    device: Any = None,
 ) -> CKAResult:
     """:func:`cka` plus metadata: rows used, whether they were subsampled, RBF widths."""
     res = cka_matrix_result(
@@ -856,6 +997,7 @@ def cka_result(
         seed=seed,
         names_a=["X"],
         names_b=["Y"],
+        device=device,
     )
     sig_a, sig_b = res.sigmas_a, res.sigmas_b
     return CKAResult(
@@ -881,6 +1023,7 @@ def cka(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     max_chunk_bytes: int | None = DEFAULT_MAX_CHUNK_BYTES,
     gemm_dtype: Literal["float64", "float32"] = "float64",
+    device: Any = None,
 ) -> float:
     r"""Centred kernel alignment between two layers ``X`` (``T × d1``) and ``Y`` (``T × d2``).
 
@@ -900,7 +1043,7 @@ def cka(
         X, Y: numpy arrays or lazy array-likes with ``.shape`` and row slicing.
         kind: ``"linear"`` (default), ``"debiased"`` or ``"rbf"``.
         rbf_sigma, max_samples, seed: RBF options (see above).
-        chunk_size, max_chunk_bytes, gemm_dtype: streaming options (see
+        chunk_size, max_chunk_bytes, gemm_dtype, device: streaming options (see
             :func:`stacked_covariance`).
 
     Returns:
@@ -920,4 +1063,5 @@ def cka(
         chunk_size=chunk_size,
         max_chunk_bytes=max_chunk_bytes,
         gemm_dtype=gemm_dtype,
+        device=device,
     ).value

@@ -35,6 +35,7 @@ __all__ = [
     "check_activations",
     "check_codes",
     "condition_means",
+    "condition_means_streamed",
     "make_conditions",
 ]
 
@@ -242,6 +243,52 @@ def condition_means(X: Any, codes: Any, *, min_conditions: int = 2) -> Condition
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     sums = np.add.reduceat(x[order].astype(np.float64, copy=False), starts, axis=0)
     return ConditionMeans(sums / counts[:, None], ids, counts)
+
+
+def condition_means_streamed(
+    X: Any,
+    codes: Any,
+    *,
+    chunk_size: int = 65536,
+    min_conditions: int = 2,
+    name: str = "X",
+) -> ConditionMeans | list[ConditionMeans]:
+    """:func:`condition_means` read chunk by chunk: per-condition sums and counts in float64.
+
+    Memory is one chunk of ``X`` plus ``C × d`` sums, whatever ``T``; the result equals
+    :func:`condition_means` up to float64 rounding of the summation order.
+
+    Args:
+        X: ``(T, d)`` numpy array or lazy layer (``xarray.DataArray`` of a store, zarr array;
+            see :mod:`cebra_lens_core.metrics.streaming`).
+        codes: ``(T,)`` integer condition ids, or a list of such arrays (several labels in
+            one pass over ``X``; a list of results is then returned).
+        chunk_size: rows read per chunk.
+        min_conditions: minimum number of distinct conditions required.
+        name: name of ``X`` in error messages.
+
+    Raises:
+        ValueError: as :func:`condition_means` (NaN/inf named with their time index).
+    """
+    from cebra_lens_core.metrics.streaming import as_layer, group_sums, iter_chunks
+
+    x = as_layer(X, name)
+    n_time = int(x.shape[0])
+    several = isinstance(codes, list | tuple)
+    groups = []
+    for c in codes if several else [codes]:
+        ids, inverse, counts = _group(check_codes(c, n_time))
+        if len(ids) < min_conditions:
+            raise ValueError(
+                f"need at least {min_conditions} conditions with samples, got {len(ids)} "
+                f"(ids present: {ids.tolist()})"
+            )
+        groups.append((ids, inverse, counts, np.zeros((len(ids), int(x.shape[1])))))
+    for lo, hi, chunk in iter_chunks(x, chunk_size, name=name):
+        for ids, inverse, _, sums in groups:
+            sums += group_sums(chunk, inverse[lo:hi], len(ids))
+    out = [ConditionMeans(s / n[:, None], ids, n) for ids, _, n, s in groups]
+    return out if several else out[0]
 
 
 # --------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from cebra_lens_core.models.errors import TrainingError
 from cebra_lens_core.models.layers import check_architecture_name
 
 CONDITIONALS = ("time", "behavior", "hybrid")
+CONTROLS = ("none", "shuffled_labels", "shuffled_time")
 
 
 @dataclass
@@ -36,7 +37,12 @@ class TrainingSpec:
         conditional: ``time`` (CEBRA-Time), ``behavior`` (CEBRA-Behavior on
             ``labels``) or ``hybrid`` (both).
         labels: label names used by ``behavior`` / ``hybrid``.
-        seed: seeds torch, numpy and CEBRA's samplers.
+        control: ``none``, or a control model: ``shuffled_labels`` (the training labels are
+            permuted in time, so any structure CEBRA-Behavior finds is not the labels'),
+            ``shuffled_time`` (the training time points of the neural data are permuted,
+            destroying temporal structure while keeping each sample's label). Only training
+            is shuffled; the control is then analysed on the real recording.
+        seed: seeds torch, numpy and CEBRA's samplers (and the control's permutation).
     """
 
     architecture: str = "offset10-model"
@@ -52,7 +58,11 @@ class TrainingSpec:
     max_iterations: int = 500
     batch_size: int = 512
     learning_rate: float = 3e-4
+    control: str = "none"
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        self.validate()  # a bad value stops here, not after minutes of training
 
     def validate(self, dataset: Dataset | None = None) -> TrainingSpec:
         """Check values (and label names against ``dataset``); raise ``ValueError`` naming the field."""
@@ -79,6 +89,12 @@ class TrainingSpec:
             )
         if not float(self.temperature) > 0:
             raise ValueError(f"temperature must be > 0, got {self.temperature}")
+        if self.control not in CONTROLS:
+            raise ValueError(f"control must be one of {CONTROLS}, got {self.control!r}")
+        if self.control == "shuffled_labels" and not self.labels:
+            raise ValueError(
+                "control 'shuffled_labels' needs a model with labels (behavior/hybrid)"
+            )
         if self.distance not in ("cosine", "euclidean"):
             raise ValueError(f"distance must be 'cosine' or 'euclidean', got {self.distance!r}")
         if dataset is not None:
@@ -188,6 +204,10 @@ def train_model(dataset: Dataset, spec: TrainingSpec, device: str = "cpu"):
     for k, session in enumerate(dataset.sessions):
         neural.append(session.neural[session.train].astype(np.float32))
         labels.append(_label_arrays(dataset, spec.labels, k, session.train))
+        if spec.control != "none":
+            neural[-1], labels[-1] = apply_control(
+                spec.control, neural[-1], labels[-1], spec.seed, k
+            )
     with seeded_cebra(spec.seed):
         if len(neural) == 1:
             model.fit(neural[0], *labels[0])
@@ -197,6 +217,27 @@ def train_model(dataset: Dataset, spec: TrainingSpec, device: str = "cpu"):
     check_converged(model)
     model.model_.eval()
     return model
+
+
+def apply_control(
+    control: str, neural: np.ndarray, labels: list[np.ndarray], seed: int, session: int = 0
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Shuffle the training data of a control model (seeded by ``seed`` and ``session``).
+
+    ``shuffled_labels``: every label array is permuted by one random permutation π of the
+    training rows (labels keep their joint distribution, lose their relation to the data);
+    ``shuffled_time``: the neural rows are permuted by π (each sample keeps its labels, the
+    temporal order is destroyed). ``none`` returns the inputs unchanged.
+    """
+    if control == "none":
+        return neural, labels
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 7919, int(session)]))
+    perm = rng.permutation(len(neural))
+    if control == "shuffled_labels":
+        return neural, [lab[perm] for lab in labels]
+    if control == "shuffled_time":
+        return neural[perm], labels
+    raise ValueError(f"control must be one of {CONTROLS}, got {control!r}")
 
 
 def check_converged(model) -> None:
@@ -228,7 +269,9 @@ def training_history(model) -> pd.DataFrame:
 def save_model(model, path: str | os.PathLike) -> None:
     """Save with ``CEBRA.save`` atomically (temporary sibling, then rename)."""
     from cebra_lens_core.atomic import atomic_path
+    from cebra_lens_core.provenance import write_sidecar
 
+    write_sidecar(path)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
             model.save(fh)

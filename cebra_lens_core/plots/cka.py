@@ -19,12 +19,7 @@ def cka_matrix_from_summary(
     Raises:
         ValueError: no CKA rows for the pair and variant.
     """
-    rows = summary[
-        (summary["analysis"] == "cka")
-        & (summary["model"] == model_a)
-        & (summary["other_model"] == model_b)
-        & (summary["variant"] == variant)
-    ]
+    rows = _pair_rows(summary, model_a, model_b, variant)
     if rows.empty:
         raise ValueError(f"no CKA rows ({variant}) for {model_a} vs {model_b} in the results table")
     n_a = int(rows["layer"].max()) + 1
@@ -37,8 +32,40 @@ def cka_matrix_from_summary(
     return matrix, labels_a, names_b
 
 
+def _pair_rows(
+    summary: pd.DataFrame, model_a: str, model_b: str, variant: str, metric: str = "cka"
+) -> pd.DataFrame:
+    """Rows of one CKA pair, variant and metric (``cka``, ``p_value`` or ``null_95th``)."""
+    return summary[
+        (summary["analysis"] == "cka")
+        & (summary["metric"] == metric)
+        & (summary["model"] == model_a)
+        & (summary["other_model"] == model_b)
+        & (summary["variant"] == variant)
+    ]
+
+
+def significance_matrix(
+    summary: pd.DataFrame, model_a: str, model_b: str, variant: str, shape, alpha: float = 0.05
+) -> np.ndarray | None:
+    """``(La, Lb)`` bool: CKA above its time-shift null (``p_value <= alpha``), or ``None``
+    when the table has no p-values for the pair."""
+    rows = _pair_rows(summary, model_a, model_b, variant, "p_value")
+    if rows.empty:
+        return None
+    marks = np.zeros(shape, dtype=bool)
+    ok = (rows["layer"] < shape[0]) & (rows["other_layer"] < shape[1])
+    rows = rows[ok]
+    marks[rows["layer"].astype(int), rows["other_layer"].astype(int)] = (
+        rows["value"].to_numpy(dtype=float) <= alpha
+    )
+    return marks
+
+
 def _other_layer_names(summary: pd.DataFrame, model: str, n: int) -> list[str]:
-    rows = summary[(summary["analysis"] == "cka") & (summary["model"] == model)]
+    rows = summary[
+        (summary["analysis"] == "cka") & (summary["metric"] == "cka") & (summary["model"] == model)
+    ]
     names = rows.drop_duplicates("layer").sort_values("layer")["layer_name"].tolist()
     if len(names) != n:
         names = [""] * n
@@ -48,10 +75,13 @@ def _other_layer_names(summary: pd.DataFrame, model: str, n: int) -> list[str]:
 def plot_cka_heatmap(
     summary: pd.DataFrame, model_a: str, model_b: str, variants: tuple[str, ...] | None = None
 ) -> plt.Figure:
-    """Heatmaps (one panel per CKA variant) of CKA between every layer of ``model_a`` and ``model_b``."""
+    """Heatmaps (one panel per CKA variant) of CKA between every layer of ``model_a`` and
+    ``model_b``; ``*`` after a value: above its circular time-shift null (``p ≤ 0.05``, where
+    the table has ``p_value`` rows)."""
     available = sorted(
         summary.loc[
             (summary["analysis"] == "cka")
+            & (summary["metric"] == "cka")
             & (summary["model"] == model_a)
             & (summary["other_model"] == model_b),
             "variant",
@@ -73,7 +103,19 @@ def plot_cka_heatmap(
         ax.set_ylabel(f"{model_a} layer")
         ax.set_title(f"{variant} CKA", fontsize=10)
         if matrix.size <= 100:
-            annotate_cells(ax, matrix, vmin, fontsize=6)
+            marks = significance_matrix(summary, model_a, model_b, variant, matrix.shape)
+            annotate_cells(ax, matrix, vmin, fontsize=6, marks=marks)
+            if marks is not None:
+                ax.text(
+                    0.0,
+                    -0.02,
+                    "* p ≤ 0.05, time-shift null",
+                    transform=ax.transAxes,
+                    ha="left",
+                    va="top",
+                    fontsize=6,
+                    color="0.3",
+                )
         fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     fig.suptitle(f"CKA: {model_a} vs {model_b}", fontsize=11)
     fig.tight_layout()
@@ -87,10 +129,16 @@ def corresponding_layer_table(
 
     Only pairs with the same number of layers (and the same layer names where both
     are known) are used. Returns columns ``architecture`` (the layer-name sequence),
-    ``group_pair`` ("A vs B", or "within A"), ``layer``, ``layer_name``, ``value``
-    (one row per model pair and layer).
+    ``group_pair`` ("A vs B", or "within A"), ``layer``, ``layer_name``, ``value``,
+    ``ci_low``, ``ci_high`` (bootstrap interval) and ``p_value`` (time-shift null; NaN
+    where not computed), one row per model pair and layer.
     """
-    cka = summary[(summary["analysis"] == "cka") & (summary["variant"] == variant)]
+    rows_v = summary[(summary["analysis"] == "cka") & (summary["variant"] == variant)]
+    cka = rows_v[rows_v["metric"] == "cka"]
+    pvals = {
+        (r.model, r.other_model, int(r.layer), int(r.other_layer)): float(r.value)
+        for r in rows_v[rows_v["metric"] == "p_value"].itertuples(index=False)
+    }
     n_layers = (
         pd.concat(
             [cka.groupby("model")["layer"].max(), cka.groupby("other_model")["other_layer"].max()]
@@ -123,19 +171,26 @@ def corresponding_layer_table(
                 "layer": int(r.layer),
                 "layer_name": r.layer_name,
                 "value": r.value,
+                "ci_low": r.ci_low,
+                "ci_high": r.ci_high,
+                "p_value": pvals.get(
+                    (r.model, r.other_model, int(r.layer), int(r.other_layer)), np.nan
+                ),
             }
         )
-    return pd.DataFrame(
-        rows, columns=["architecture", "group_pair", "layer", "layer_name", "value"]
-    )
+    columns = ["architecture", "group_pair", "layer", "layer_name", "value"]
+    return pd.DataFrame(rows, columns=columns + ["ci_low", "ci_high", "p_value"])
 
 
 def plot_corresponding_layers(
     summary: pd.DataFrame, groups: Mapping[str, str], variant: str = "linear"
 ) -> plt.Figure:
     """CKA of corresponding layers across depth, one panel per architecture depth and one
-    line per group pair (mean over model pairs, band = range). Solid: pairs within a group
-    (same configuration, different seeds); dashed: pairs across groups."""
+    line per group pair (mean over model pairs). Band: the range over model pairs of their
+    block-bootstrap intervals (``ci_low``…``ci_high``) when the table has them, else the
+    range of the values. Star: every model pair of the line is above its circular
+    time-shift null at that layer (``p ≤ 0.05``). Solid: pairs within a group (same
+    configuration, different seeds); dashed: pairs across groups."""
     table = corresponding_layer_table(summary, groups, variant)
     if table.empty:
         fig, ax = plt.subplots(figsize=(6.0, 2.0))
@@ -149,20 +204,41 @@ def plot_corresponding_layers(
         )
         ax.set_axis_off()
         return fig
+    with_ci = bool(np.isfinite(table["ci_low"].to_numpy(dtype=float)).any())
+    with_p = bool(np.isfinite(table["p_value"].to_numpy(dtype=float)).any())
     archs = sorted(table["architecture"].unique(), key=lambda a: (a.count("→"), a))
     fig, axes = plt.subplots(1, len(archs), figsize=(6.5 * len(archs), 4.4), squeeze=False)
     for ax, arch in zip(axes[0], archs, strict=True):
         part_arch = table[table["architecture"] == arch]
         for label, part in sorted(part_arch.groupby("group_pair"), key=lambda kv: kv[0]):
-            stats = part.groupby("layer")["value"].agg(["mean", "min", "max"]).sort_index()
+            stats = part.groupby("layer").agg(
+                mean=("value", "mean"),
+                low=("ci_low" if with_ci else "value", "min"),
+                high=("ci_high" if with_ci else "value", "max"),
+                p_max=("p_value", lambda p: p.max() if p.notna().all() else np.nan),
+            )
+            stats = stats.sort_index()
             n_pairs = int(part.groupby("layer").size().iloc[0])
             style = "-" if label.startswith("within") else "--"
             (line,) = ax.plot(
                 stats.index, stats["mean"], style, marker="o", label=f"{label} ({n_pairs} pairs)"
             )
             ax.fill_between(
-                stats.index, stats["min"], stats["max"], color=line.get_color(), alpha=0.15
+                stats.index, stats["low"], stats["high"], color=line.get_color(), alpha=0.15
             )
+            significant = stats[stats["p_max"] <= 0.05]
+            if len(significant):
+                ax.plot(
+                    significant.index,
+                    significant["mean"],
+                    linestyle="none",
+                    marker="*",
+                    markersize=11,
+                    color=line.get_color(),
+                    markeredgecolor="black",
+                    markeredgewidth=0.5,
+                    gid=f"{label}|significant",
+                )
         names = part_arch.drop_duplicates("layer").sort_values("layer")
         ax.set_xticks(
             names["layer"],
@@ -174,13 +250,17 @@ def plot_corresponding_layers(
             ha="right",
             fontsize=8,
         )
-        ax.set_ylim(min(0.0, float(table["value"].min()) - 0.05), 1.02)
+        lowest = table["ci_low" if with_ci else "value"].min()
+        ax.set_ylim(min(0.0, float(lowest) - 0.05), 1.02)
         ax.set_xlabel("layer")
         ax.set_ylabel(f"{variant} CKA, layer i vs layer i")
         ax.set_title(f"{len(names)}-layer models", fontsize=10)
         ax.legend(fontsize=7, loc="lower right")
+    band = "range of the pairs' bootstrap intervals" if with_ci else "range"
+    star = "; ★ all pairs p ≤ 0.05 (time-shift null)" if with_p else ""
     fig.suptitle(
-        "CKA of corresponding layers (line = mean over model pairs, band = range)", fontsize=11
+        f"CKA of corresponding layers (line = mean over model pairs, band = {band}{star})",
+        fontsize=11,
     )
     fig.tight_layout()
     return fig

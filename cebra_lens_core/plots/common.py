@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from cebra_lens_core.atomic import atomic_path  # noqa: E402
+from cebra_lens_core.provenance import png_text  # noqa: E402
 
 #: PNG metadata fixed so reruns give byte-identical files
 _PNG_METADATA = {"Software": None}
@@ -20,24 +21,43 @@ def save_figure(fig: plt.Figure, path: str | os.PathLike, dpi: int = 120) -> Pat
     """Save ``fig`` atomically with fixed metadata (byte-identical on rerun) and close it."""
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower() or "png"
-    metadata = _PNG_METADATA if fmt == "png" else {"CreationDate": None} if fmt == "pdf" else None
+    if fmt == "png":  # versions and config hash as PNG text chunks (see provenance)
+        metadata = {**_PNG_METADATA, **png_text()}
+    else:
+        metadata = {"CreationDate": None} if fmt == "pdf" else None
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata, bbox_inches="tight")
     plt.close(fig)
     return path
 
 
-def annotate_cells(ax, matrix, vmin: float = 0.0, vmax: float = 1.0, fontsize: int = 7) -> None:
-    """Write each finite value of a heatmap into its cell (white on dark, black on light)."""
+class NoRowsError(ValueError):
+    """The results table has no rows for a figure (the analysis gave no values in this run)."""
+
+
+def placeholder_figure(message: str) -> plt.Figure:
+    """A small figure that states why there is nothing to draw (keeps the report complete)."""
+    fig, ax = plt.subplots(figsize=(5, 1.6))
+    ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True, fontsize=9)
+    ax.set_axis_off()
+    return fig
+
+
+def annotate_cells(
+    ax, matrix, vmin: float = 0.0, vmax: float = 1.0, fontsize: int = 7, marks=None
+) -> None:
+    """Write each finite value of a heatmap into its cell (white on dark, black on light);
+    ``marks`` (same shape, bool) appends ``*`` (e.g. significant cells)."""
     import numpy as np
 
     threshold = vmin + 0.6 * (vmax - vmin)
     for (i, j), v in np.ndenumerate(matrix):
         if np.isfinite(v):
+            star = "*" if marks is not None and bool(marks[i, j]) else ""
             ax.text(
                 j,
                 i,
-                f"{v:.2f}",
+                f"{v:.2f}{star}",
                 ha="center",
                 va="center",
                 fontsize=fontsize,

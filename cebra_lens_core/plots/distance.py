@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
+from matplotlib.patches import Patch
 
 from cebra_lens_core.plots.rdm import (
     LayerAxis,
@@ -30,7 +32,8 @@ def plot_distances(summary: pd.DataFrame) -> plt.Figure:
     """Each distance (rows of panels: intra-class, inter-class, inter-repetition if present)
     across layers, one line per model; columns: label × distance (cosine, Euclidean RMS).
     Panels of one column share the y axis, so within- and between-condition distances can
-    be compared directly."""
+    be compared directly. Shaded: the block-bootstrap interval (``ci_low``/``ci_high``) of
+    each line, where present."""
     rows = select_rows(summary, "distance", tuple(KINDS), "plot_distances")
     kinds = [k for k in KINDS if (rows["metric"] == k).any()]
     order = {v: i for i, v in enumerate(VARIANTS)}
@@ -56,7 +59,9 @@ def plot_distances(summary: pd.DataFrame) -> plt.Figure:
             if part.empty:
                 ax.text(0.5, 0.5, "not measured", ha="center", va="center", transform=ax.transAxes)
             else:
-                plot_layer_lines(ax, part, styles, axis, gid_suffix=f"{kind}|{label}|{variant}")
+                plot_layer_lines(
+                    ax, part, styles, axis, gid_suffix=f"{kind}|{label}|{variant}", bands=True
+                )
             ax.grid(alpha=0.3)
             if r == 0:
                 ax.set_title(f"{label}\n{VARIANTS.get(variant, variant)}", fontsize=9)
@@ -65,6 +70,11 @@ def plot_distances(summary: pd.DataFrame) -> plt.Figure:
             axis.apply(ax, xlabel=r == len(kinds) - 1)
             if r < len(kinds) - 1:
                 ax.tick_params(labelbottom=False)
-    fig.legend(handles=group_legend_handles(rows["model"]), loc="outside right center", fontsize=7)
+    handles = group_legend_handles(rows["model"])
+    if np.isfinite(rows["ci_low"].to_numpy(dtype=float)).any():
+        handles.append(
+            Patch(facecolor="0.5", alpha=0.25, label="bootstrap interval (ci_low–ci_high)")
+        )
+    fig.legend(handles=handles, loc="outside right center", fontsize=7)
     fig.suptitle("Distances between representations across layers", fontsize=11)
     return fig

@@ -15,8 +15,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
-from cebra_lens_core.plots.common import annotate_cells, short_layer_label
+from cebra_lens_core.plots.common import NoRowsError, annotate_cells, short_layer_label
 
 _SEED_RE = re.compile(r"_seed(\d+)$")
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
@@ -67,12 +68,12 @@ def select_rows(
     """Rows of ``analysis`` with one of ``metrics``.
 
     Raises:
-        ValueError: no such rows (names the analysis and metric).
+        NoRowsError: no such rows (a ``ValueError`` naming the analysis and metric).
     """
     metrics = (metrics,) if isinstance(metrics, str) else tuple(metrics)
     rows = summary[(summary["analysis"] == analysis) & summary["metric"].isin(metrics)]
     if rows.empty:
-        raise ValueError(
+        raise NoRowsError(
             f"{what or 'figure'}: the results table has no rows with analysis {analysis!r} "
             f"and metric {' or '.join(repr(m) for m in metrics)}"
         )
@@ -191,17 +192,35 @@ def plot_layer_lines(
     styles: Mapping[str, dict],
     axis: LayerAxis,
     gid_suffix: str = "",
+    bands: bool = False,
     **kwargs,
 ) -> None:
-    """One line per model of ``rows`` (value against layer), ``gid`` = ``model[|suffix]``."""
+    """One line per model of ``rows`` (value against layer), ``gid`` = ``model[|suffix]``.
+
+    ``bands``: shade ``ci_low``…``ci_high`` (the bootstrap interval) where the rows have one.
+    """
     for model, part in rows.groupby("model", sort=True):
         part = part.sort_values("layer")
+        x = axis.x(model, part["layer"])
         (line,) = ax.plot(
-            axis.x(model, part["layer"]),
+            x,
             part["value"].to_numpy(dtype=float),
             **{"markersize": 4, "lw": 1.3, "label": model, **styles[model], **kwargs},
         )
         line.set_gid(f"{model}|{gid_suffix}" if gid_suffix else str(model))
+        if bands:
+            draw_interval_band(ax, x, part, styles[model]["color"])
+
+
+def draw_interval_band(ax: plt.Axes, x, rows: pd.DataFrame, colour, alpha: float = 0.12) -> bool:
+    """Shade ``ci_low``…``ci_high`` of ``rows`` at ``x`` (nothing if no finite interval)."""
+    low = rows["ci_low"].to_numpy(dtype=float)
+    high = rows["ci_high"].to_numpy(dtype=float)
+    ok = np.isfinite(low) & np.isfinite(high)
+    if not ok.any():
+        return False
+    ax.fill_between(np.asarray(x)[ok], low[ok], high[ok], color=colour, alpha=alpha, lw=0)
+    return True
 
 
 def _grid(n: int, max_cols: int = 4) -> tuple[int, int]:
@@ -294,11 +313,20 @@ def plot_layer_rdms(
 
 def plot_oracle_similarity(summary: pd.DataFrame) -> plt.Figure:
     """RDM-vs-oracle score across layers: one panel per label (and variant), every model on
-    one axis; models of one group share a colour (seeds differ by marker and linestyle)."""
+    one axis; models of one group share a colour (seeds differ by marker and linestyle).
+    Shaded: the block-bootstrap 95 % interval of each line (``ci_low``/``ci_high``, when
+    present); hatched: the noise ceiling of each seed group (``noise_ceiling_low`` …
+    ``noise_ceiling_high`` rows), the score range reachable given the variability across
+    seeds."""
     rows = select_rows(summary, "rdm", "oracle_similarity", "plot_oracle_similarity")
+    ceiling = summary[
+        (summary["analysis"] == "rdm")
+        & summary["metric"].isin(["noise_ceiling_low", "noise_ceiling_high"])
+    ]
     panels = sorted(rows.groupby(["label", "variant"]).groups)
     styles = model_styles(rows["model"])
-    axis = LayerAxis.from_rows(rows)
+    colours = group_colours(list(rows["model"]) + list(ceiling["model"]))
+    axis = LayerAxis.from_rows(pd.concat([rows, ceiling]) if len(ceiling) else rows)
     fig, axes = plt.subplots(
         1,
         len(panels),
@@ -306,10 +334,32 @@ def plot_oracle_similarity(summary: pd.DataFrame) -> plt.Figure:
         squeeze=False,
         layout="constrained",
     )
+    any_band = any_ceiling = False
     for ax, (label, variant) in zip(axes[0], panels, strict=True):
         part = rows[(rows["label"] == label) & (rows["variant"] == variant)]
-        plot_layer_lines(ax, part, styles, axis)
-        values = part["value"].to_numpy(dtype=float)
+        plot_layer_lines(ax, part, styles, axis, bands=True)
+        any_band |= bool(np.isfinite(part["ci_low"].to_numpy(dtype=float)).any())
+        nc = ceiling[(ceiling["label"] == label) & (ceiling["variant"] == variant)]
+        for group, gpart in nc.groupby("model", sort=True):
+            wide = gpart.pivot_table(index="layer", columns="metric", values="value")
+            if not {"noise_ceiling_low", "noise_ceiling_high"} <= set(wide.columns):
+                continue
+            colour = colours.get(model_group(str(group)), "0.5")
+            ax.fill_between(
+                axis.x(group, wide.index),
+                wide["noise_ceiling_low"].to_numpy(dtype=float),
+                wide["noise_ceiling_high"].to_numpy(dtype=float),
+                facecolor="none",
+                edgecolor=colour,
+                hatch="////",
+                lw=0.6,
+                alpha=0.6,
+                gid=f"{group}|noise_ceiling",
+            )
+            any_ceiling = True
+        values = np.concatenate(
+            [part["value"].to_numpy(dtype=float), part["ci_low"].to_numpy(dtype=float)]
+        )
         low = float(values[np.isfinite(values)].min()) if np.isfinite(values).any() else 0.0
         ax.set_ylim(max(-1.05, min(low, 0.9) - 0.1), 1.02)
         axis.apply(ax)
@@ -318,7 +368,16 @@ def plot_oracle_similarity(summary: pd.DataFrame) -> plt.Figure:
         n_text = f", {int(n.iloc[0])} conditions" if len(n) else ""
         ax.set_title(f"{label}{n_text}", fontsize=10)
         ax.grid(alpha=0.3)
-    fig.legend(handles=group_legend_handles(rows["model"]), loc="outside right center", fontsize=7)
+    handles = group_legend_handles(rows["model"])
+    if any_band:
+        handles.append(
+            Patch(facecolor="0.5", alpha=0.25, label="bootstrap interval (ci_low–ci_high)")
+        )
+    if any_ceiling:
+        handles.append(
+            Patch(facecolor="none", edgecolor="0.3", hatch="////", label="noise ceiling (seeds)")
+        )
+    fig.legend(handles=handles, loc="outside right center", fontsize=7)
     fig.suptitle("Similarity of each layer's RDM to the oracle RDM of the label", fontsize=11)
     return fig
 

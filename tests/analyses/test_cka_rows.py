@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
@@ -58,3 +59,34 @@ def test_different_time_points_refused():
     b = _store([rng.normal(size=(90, 3))], np.arange(90) < 50)
     with pytest.raises(ValueError, match="do not cover the same time points"):
         cka_rows(a, b, name_a="A", name_b="B")
+
+
+def test_grouped_pairs_equal_pair_by_pair():
+    """One stacked covariance for several pairs gives the pairwise values (all kinds)."""
+    from cebra_lens_core.analyses.cka import cka_rows_for_pairs
+
+    rng = np.random.default_rng(3)
+    T = 240
+    train = np.arange(T) < 160
+    stores = {
+        name: _store([rng.normal(size=(T, 4)) + k, rng.normal(size=(T, 3))], train)
+        for k, name in enumerate(["A", "B", "C"])
+    }
+    pairs = [("A", "A"), ("A", "B"), ("C", "B"), ("B", "C")]
+    kinds = ["linear", "debiased", "rbf"]
+    grouped = cka_rows_for_pairs(stores, pairs, kinds=kinds, rbf_max_samples=50, seed=1)
+    single = pd.concat(
+        [
+            cka_rows(
+                stores[a], stores[b], name_a=a, name_b=b, kinds=kinds, rbf_max_samples=50, seed=1
+            )
+            for a, b in pairs
+        ]
+    )
+    key = ["model", "other_model", "variant", "layer", "other_layer"]
+    g = grouped.set_index(key)["value"].sort_index()
+    s = single.set_index(key)["value"].sort_index()
+    assert len(g) == len(s) == 4 * 3 * 4
+    np.testing.assert_allclose(g.to_numpy(), s.to_numpy(), atol=1e-12)
+    with pytest.raises(ValueError, match="not given"):
+        cka_rows_for_pairs(stores, [("A", "D")])

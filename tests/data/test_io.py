@@ -72,6 +72,7 @@ def test_file_layout(tmp_path):
     with np.load(path, allow_pickle=False) as archive:
         assert set(archive.files) == {
             "header",
+            "provenance",
             "s0/neural",
             "s0/train",
             "s0/label/position",

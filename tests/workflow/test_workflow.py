@@ -80,7 +80,9 @@ def test_default_config_dry_run(tmp_path):
     result = run_snakemake(tmp_path, "--cores", "2", "--dry-run")
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout + result.stderr
-    for rule, count in [("train", 8), ("extract", 8), ("cka", 36), ("summary", 1)]:
+    # 45 model pairs (8 models and one shuffled-label control, each also with itself) in one
+    # CKA job (cka.stores_per_job 16)
+    for rule, count in [("train", 9), ("extract", 9), ("cka", 1), ("rsa", 1), ("summary", 1)]:
         assert any(line.split()[:2] == [rule, str(count)] for line in out.splitlines()), (
             rule,
             out[-2000:],
@@ -97,23 +99,13 @@ def test_invalid_config_stops_with_named_key(tmp_path):
     assert "unknown key 'modle_defaults'" in out and "did you mean 'model_defaults'" in out
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory) -> Path:
-    """One real run of the tiny config (shared by the tests below)."""
-    workdir = tmp_path_factory.mktemp("tiny")
-    cfg = write_config(workdir, TINY)
-    result = run_snakemake(workdir, "--cores", "2", "--configfile", str(cfg))
-    assert result.returncode == 0, result.stderr[-4000:]
-    return workdir
-
-
 @pytest.mark.workflow
 def test_tiny_real_run_and_report(tiny_run):
     tmp_path = tiny_run
     cfg = tmp_path / "config.yaml"
 
     summary = pd.read_csv(tmp_path / "results" / "summary.csv", keep_default_na=False)
-    cka = summary[summary["analysis"] == "cka"]
+    cka = summary[(summary["analysis"] == "cka") & (summary["metric"] == "cka")]
     pairs = set(zip(cka["model"], cka["other_model"], strict=True))
     assert pairs == {
         ("beh_seed0", "beh_seed0"),
@@ -147,6 +139,7 @@ def test_tiny_real_run_and_report(tiny_run):
     }
     decoding = summary[(summary["analysis"] == "decoding") & (summary["metric"] == "r2")]
     assert set(decoding["variant"]) == {"knn", "ridge", "knn_shuffled", "ridge_shuffled"}
+    check_statistics(summary)
     consistency = summary[summary["analysis"] == "consistency"]
     assert set(zip(consistency["model"], consistency["other_model"], strict=True)) == {
         ("beh_seed0", "beh_seed1"),
@@ -197,6 +190,141 @@ def test_tiny_real_run_and_report(tiny_run):
     assert "Nothing to be done" in again.stdout + again.stderr
 
 
+def check_statistics(summary: pd.DataFrame) -> None:
+    """Bootstrap intervals, null p-values and noise ceilings of the tiny run (defaults)."""
+    num = {
+        c: pd.to_numeric(summary[c], errors="coerce") for c in ("value", "ci_low", "ci_high", "n")
+    }
+    s = summary.assign(**num)
+    scored = s[
+        (s["analysis"] == "decoding")
+        & s["metric"].isin(["r2", "accuracy", "mean_r2", "median_abs_error"])
+        & s["variant"].isin(["knn", "ridge"])
+    ]
+    assert len(scored) and scored[["ci_low", "ci_high"]].notna().all().all()
+    assert ((scored["ci_low"] <= scored["value"]) & (scored["value"] <= scored["ci_high"])).all()
+    shuffled = s[(s["analysis"] == "decoding") & s["variant"].str.endswith("_shuffled")]
+    assert shuffled["ci_low"].isna().all()  # one shuffle seed: no range, and no bootstrap
+    cka = s[(s["analysis"] == "cka") & (s["metric"] == "cka")]
+    assert cka[["ci_low", "ci_high"]].notna().all().all()
+    assert (cka["ci_low"] <= cka["ci_high"]).all()
+    strong = cka[cka["value"] > 0.5]  # away from 0, where the interval is not biased
+    assert len(strong) and (strong["ci_low"] <= strong["value"] + 1e-9).all()
+    assert (strong["value"] <= strong["ci_high"] + 1e-9).all()
+    for analysis, metrics in [("rdm", ["oracle_similarity"]), ("distance", ["intra_class"])]:
+        rows = s[(s["analysis"] == analysis) & s["metric"].isin(metrics)]
+        assert len(rows) and rows["ci_low"].notna().all(), analysis
+    p = s[(s["analysis"] == "cka") & (s["metric"] == "p_value")]
+    # corresponding layers of every pair of different models (both kinds): 4 + 1 + 1 layers
+    assert set(zip(p["model"], p["other_model"], strict=True)) == {
+        ("beh_seed0", "beh_seed1"),
+        ("beh_seed0", "mlp"),
+        ("beh_seed1", "mlp"),
+    }
+    assert len(p) == 2 * (4 + 1 + 1) and set(p["variant"]) == {"linear", "debiased"}
+    assert ((p["value"] >= 1 / 100) & (p["value"] <= 1)).all() and set(p["n"]) == {99}
+    assert len(s[(s["analysis"] == "cka") & (s["metric"] == "null_95th")]) == len(p)
+    rsa_p = s[(s["analysis"] == "rdm") & (s["metric"] == "p_value")]
+    assert len(rsa_p) and set(rsa_p["label"]) == {"position"}
+    ceiling = s[s["metric"].isin(["noise_ceiling_low", "noise_ceiling_high"])]
+    assert set(ceiling["model"]) == {"beh"} and len(ceiling) == 2 * 4  # one seed group
+    wide = ceiling.pivot_table(index="layer", columns="metric", values="value")
+    assert (wide["noise_ceiling_low"] <= wide["noise_ceiling_high"] + 1e-12).all()
+
+
+@pytest.mark.workflow
+def test_every_output_records_its_provenance(tiny_run):
+    from cebra_lens_core.provenance import read_provenance, software_versions
+
+    results = tiny_run / "results"
+    outputs = [
+        results / "summary.csv",
+        results / "cka" / "hippocampus.csv",
+        results / "decoding" / "mlp.csv",
+        results / "rdm" / "mlp.npz",
+        results / "attribution" / "mlp.npz",
+        results / "datasets" / "hippocampus.npz",
+        results / "models" / "beh_seed0.pt",
+        results / "models" / "beh_seed0.loss.csv",
+        results / "activations" / "mlp.zarr",
+        results / "figures" / "decoding.png",
+        results / "figures" / "cka" / "beh_seed0__mlp.png",
+    ]
+    config_hashes = set()
+    for path in outputs:
+        record = read_provenance(path)
+        for key, version in software_versions().items():
+            assert record[key] == version, (path, key)
+        assert record["rule"] and len(record["params_hash"]) == 16, path
+        config_hashes.add(record["config_hash"])
+    assert len(config_hashes) == 1, "one run, one config hash"
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """The ``Job stats`` table of a Snakemake dry run as {rule: count}."""
+    counts, in_table = {}, False
+    for line in output.splitlines():
+        words = line.split()
+        if line.startswith("Job stats"):
+            in_table = True
+        elif in_table and words[:1] == ["total"]:
+            break
+        elif in_table and len(words) == 2 and words[1].isdigit():
+            counts[words[0]] = int(words[1])
+    return counts
+
+
+@pytest.mark.workflow
+def test_changed_parameter_reruns_exactly_the_affected_jobs(tiny_run):
+    """Snakemake's params trigger: a changed setting reruns its jobs and what reads their
+    outputs, nothing upstream and no unrelated model."""
+    figures = {"summary": 1, "cka_figures": 1, "summary_figures": 1, "all": 1}
+    cka_only = {**TINY, "cka": {"kinds": ["linear"]}}
+    mlp_longer = {
+        **TINY,
+        "models": [TINY["models"][0], {**TINY["models"][1], "max_iterations": 6}],
+    }
+    per_model_figures = {
+        f"{a}_figures": 1 for a in ("rdm", "embedding", "single_unit", "attribution")
+    }
+    nulls = {**TINY, "statistics": {"nulls": {"n_permutations": 19}}}
+    bootstrap = {**TINY, "statistics": {"bootstrap": {"n_resamples": 50}}}
+    expected = {
+        "cka": ({**figures, "cka": 1}, cka_only),
+        "nulls": ({**figures, "cka": 1, "rsa": 1}, nulls),
+        "bootstrap": (
+            {
+                **figures,
+                "cka": 1,
+                "layer_analyses": 3,
+                "rsa": 1,
+                **{f"{a}_figures": 1 for a in ("rdm", "embedding", "single_unit")},
+            },
+            bootstrap,
+        ),
+        "mlp": (
+            {
+                **figures,
+                **per_model_figures,
+                "train": 1,
+                "extract": 1,
+                "cka": 1,  # the one CKA job of the recording (it holds pairs with mlp)
+                "layer_analyses": 1,
+                "attribution": 1,
+                "rsa": 1,
+                "training_figure": 1,
+            },
+            mlp_longer,
+        ),
+    }
+    for name, (jobs, config) in expected.items():
+        cfg = tiny_run / f"changed_{name}.yaml"
+        cfg.write_text(yaml.safe_dump(config))
+        dry = run_snakemake(tiny_run, "--cores", "1", "--configfile", str(cfg), "--dry-run")
+        assert dry.returncode == 0, dry.stderr[-3000:]
+        assert job_counts(dry.stdout + dry.stderr) == jobs, name
+
+
 def _tree(root: Path, pattern: str) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob(pattern)) if p.is_file()
@@ -204,35 +332,13 @@ def _tree(root: Path, pattern: str) -> dict[str, bytes]:
 
 
 @pytest.mark.workflow
-def test_rerun_reproduces_every_number_and_file(tiny_run, tmp_path):
-    """A second run in a fresh folder gives identical results, figures and activation stores."""
-    import numpy as np
-
-    from cebra_lens_core.store import layer_names, open_activation_store
-
-    cfg = write_config(tmp_path, TINY)
-    result = run_snakemake(tmp_path, "--cores", "2", "--configfile", str(cfg))
-    assert result.returncode == 0, result.stderr[-4000:]
-    first, second = tiny_run / "results", tmp_path / "results"
-    for pattern in ("*.csv", "*.png", "*.npz"):
-        a, b = _tree(first, pattern), _tree(second, pattern)
-        assert a.keys() == b.keys(), pattern
-        different = [k for k in a if a[k] != b[k]]
-        assert not different, f"files differ between runs: {different}"
-    for store in (first / "activations").glob("*.zarr"):
-        x, y = (
-            open_activation_store(store),
-            open_activation_store(second / "activations" / store.name),
-        )
-        for v in layer_names(x):
-            np.testing.assert_array_equal(x[v].values, y[v].values)
-        assert x.attrs == y.attrs
-
-
-@pytest.mark.workflow
 def test_killed_run_resumes_to_identical_results(tiny_run, tmp_path):
     """SIGKILL the whole run while an extraction job runs; nothing half-written looks finished,
-    and `--unlock` + rerun completes with results identical to an uninterrupted run."""
+    and `--unlock` + rerun completes with results identical to an uninterrupted run.
+
+    This is also the determinism test: a second run in a fresh folder (here: killed and
+    resumed) gives byte-identical tables, figures and arrays, and identical activation stores.
+    """
     import signal
     import time
 
@@ -279,6 +385,25 @@ def test_killed_run_resumes_to_identical_results(tiny_run, tmp_path):
     rerun = run_snakemake(tmp_path, "--cores", "2", "--configfile", str(cfg))
     assert rerun.returncode == 0, rerun.stderr[-4000:]
     assert not list((tmp_path / "results").rglob(".*tmp-*")), "temporary files left behind"
-    for pattern in ("*.csv", "*.png"):
-        a, b = _tree(tiny_run / "results", pattern), _tree(tmp_path / "results", pattern)
-        assert a == b, [k for k in a if a.get(k) != b.get(k)]
+    assert_same_results(tiny_run / "results", tmp_path / "results")
+
+
+def assert_same_results(first: Path, second: Path) -> None:
+    """Byte-identical CSV/PNG/NPZ files (and provenance sidecars), identical stores."""
+    import numpy as np
+
+    from cebra_lens_core.store import layer_names, open_activation_store
+
+    for pattern in ("*.csv", "*.png", "*.npz", "*.provenance.json"):
+        a, b = _tree(first, pattern), _tree(second, pattern)
+        assert a.keys() == b.keys(), pattern
+        different = [k for k in a if a[k] != b[k]]
+        assert not different, f"files differ between runs: {different}"
+    stores = sorted((first / "activations").glob("*.zarr"))
+    assert stores
+    for store in stores:
+        x = open_activation_store(store)
+        y = open_activation_store(second / "activations" / store.name)
+        for v in layer_names(x):
+            np.testing.assert_array_equal(x[v].values, y[v].values)
+        assert x.attrs == y.attrs

@@ -1,16 +1,18 @@
 rule cka:
-    """Layer × layer CKA matrix between two models' activations on the configured split."""
+    """Layer × layer CKA of a group of model pairs on one recording (`cka.stores_per_job`
+    stores per job, one stacked covariance, each store read once)."""
     input:
-        a=f"{R}/activations/{{a}}.zarr",
-        b=f"{R}/activations/{{b}}.zarr",
+        lambda wc: [f"{R}/activations/{s}.zarr" for s in job_stores(CKA_JOBS[wc.ckajob])],
     output:
-        f"{R}/cka/{{a}}__{{b}}.csv",
+        f"{R}/cka/{{ckajob}}.csv",
     params:
         cka=CFG["cka"],
-        a=lambda wc: wc.a,
-        b=lambda wc: wc.b,
+        pairs=lambda wc: [list(p) for p in CKA_JOBS[wc.ckajob]],
+        device=CFG["device"],
+        bootstrap=cka_job_bootstrap,
+        nulls=NULLS,
     log:
-        f"{LOGS}/cka/{{a}}__{{b}}.log",
+        f"{LOGS}/cka/{{ckajob}}.log",
     threads: 1
     conda:
         ENV_CPU
@@ -29,6 +31,7 @@ rule layer_analyses:
     params:
         analyses=STORE_ANALYSES,
         options={a: ANALYSES[a] for a in STORE_ANALYSES},
+        bootstrap=store_bootstrap,
     log:
         f"{LOGS}/layer_analyses/{{store}}.log",
     threads: 1
@@ -57,7 +60,9 @@ rule consistency:
 
 
 rule rsa:
-    """Layer × layer RSA between the RDMs of every pair of models on one recording."""
+    """Layer × layer RSA between the RDMs of every pair of models on one recording, its
+    condition-permutation null, and the noise ceiling of the RDM-vs-oracle scores per seed
+    group."""
     input:
         lambda wc: [f"{R}/rdm/{s}.npz" for s in RECORDINGS[wc.recording]],
     output:
@@ -65,6 +70,9 @@ rule rsa:
     params:
         stores=lambda wc: RECORDINGS[wc.recording],
         comparator=ANALYSES["rdm"]["comparator"],
+        rdm_metric=ANALYSES["rdm"]["metric"],
+        nulls=NULLS,
+        seed_groups=recording_seed_groups,
     log:
         f"{LOGS}/rsa/{{recording}}.log",
     threads: 1

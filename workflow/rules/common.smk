@@ -2,7 +2,15 @@
 import os
 
 from cebra_lens_core.config import ConfigError, config_hash, prepare_config
-from cebra_lens_core.workflow import plan_cka_pairs, plan_recordings, plan_seed_groups, plan_stores
+from cebra_lens_core.workflow import (
+    bootstrap_params,
+    job_stores,
+    plan_cka_jobs,
+    plan_cka_pairs,
+    plan_recordings,
+    plan_seed_groups,
+    plan_stores,
+)
 
 # one BLAS/OpenMP thread per job unless a rule asks for more (oversubscription is slow)
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
@@ -26,6 +34,7 @@ ENV_GPU = "../../envs/cebra-gpu.yaml" if CFG["device"].startswith("cuda") else E
 wildcard_constraints:
     dataset="[A-Za-z0-9][A-Za-z0-9_.-]*",
     recording="[A-Za-z0-9][A-Za-z0-9_.-]*",
+    ckajob="[A-Za-z0-9][A-Za-z0-9_.-]*",
     group="[A-Za-z0-9][A-Za-z0-9_.-]*",
     model="[A-Za-z0-9][A-Za-z0-9.-]*(_[A-Za-z0-9.-]+)*",
     store="[A-Za-z0-9][A-Za-z0-9.-]*(_[A-Za-z0-9.-]+)*",
@@ -46,8 +55,11 @@ def dataset_files(wildcards):
 
 
 def model_file(wildcards):
-    """The trained model of the workflow, or the user's file for `file:` models."""
+    """The trained model of the workflow, the user's file for `file:` models, nothing for
+    baselines (fitted inside the extract job)."""
     m = MODELS[STORES[wildcards.store][0]]
+    if m.baseline:
+        return []
     return m.file if m.file else f"{R}/models/{m.name}.pt"
 
 
@@ -62,11 +74,13 @@ def store_params(wildcards):
     return {
         "model": m.name,
         "group": m.group,
+        "kind": m.kind,
         "dataset": m.dataset,
         "session": session,
         "seed": m.seed,
         "source_file": m.file or "",
-        "config_hash": config_hash(dataset, m.training, m.file, CFG["extraction"]),
+        "output_dimension": m.training.get("output_dimension") if m.baseline else None,
+        "config_hash": config_hash(dataset, m.training, m.file, m.kind, CFG["extraction"]),
     }
 
 
@@ -75,7 +89,7 @@ def trained_models():
 
 
 def cka_outputs():
-    return [f"{R}/cka/{a}__{b}.csv" for a, b in PAIRS]
+    return [f"{R}/cka/{job}.csv" for job in CKA_JOBS]
 
 
 def all_outputs():
@@ -84,13 +98,15 @@ def all_outputs():
         *cka_outputs(),
         f"{R}/summary.csv",
         *[f"{R}/figures/cka/{a}__{b}.png" for a, b in PAIRS],
-        f"{R}/figures/cka_corresponding_layers.png",
+        *([f"{R}/figures/cka_corresponding_layers.png"] if PAIRS else []),
         *([f"{R}/figures/training_loss.png"] if trained_models() else []),
         *analysis_figures(),
     ]
 
 
 ANALYSES = CFG["analyses"]
+# attribution needs an encoder: CEBRA models only (baselines are skipped)
+ATTRIBUTION_STORES = [s for s, (m, _) in STORES.items() if not MODELS[m].baseline]
 STORE_ANALYSES = [
     a for a in ("rdm", "distance", "decoding", "dimensionality", "embedding", "single_unit")
     if ANALYSES[a]["enabled"]
@@ -98,6 +114,38 @@ STORE_ANALYSES = [
 ARRAY_ANALYSES = ("rdm", "embedding", "single_unit")
 CONSISTENCY_GROUPS = plan_seed_groups(CFG, STORES) if ANALYSES["consistency"]["enabled"] else {}
 RECORDINGS = plan_recordings(CFG, STORES)  # dataset[_session<k>] -> stores on those time points
+# CKA pairs grouped into jobs (one stacked covariance per job): job name -> pairs
+CKA_JOBS = plan_cka_jobs(PAIRS, RECORDINGS, CFG["cka"]["stores_per_job"])
+
+# statistics (config `statistics`): only the settings a rule uses enter its params, so a
+# change reruns exactly the jobs that use it (bootstrap: cka, layer_analyses; nulls: cka,
+# rsa; noise ceiling: rsa)
+STATISTICS = CFG["statistics"]
+NULLS = STATISTICS["nulls"] if STATISTICS["nulls"]["enabled"] else {"enabled": False}
+# stores differing only by seed (also when the consistency analysis is off): noise ceiling
+SEED_GROUPS = plan_seed_groups(CFG, STORES)
+BOOTSTRAPPED = {"rdm", "distance", "decoding"}
+
+
+def store_bootstrap(wildcards):
+    """Bootstrap settings of a store's analyses (block length from its dataset's bin width)."""
+    if not BOOTSTRAPPED & set(STORE_ANALYSES):
+        return {"enabled": False}
+    return bootstrap_params(CFG, MODELS[STORES[wildcards.store][0]].dataset)
+
+
+def cka_job_bootstrap(wildcards):
+    """Bootstrap settings of a CKA job (its stores share one recording)."""
+    store = job_stores(CKA_JOBS[wildcards.ckajob])[0]
+    return bootstrap_params(CFG, MODELS[STORES[store][0]].dataset)
+
+
+def recording_seed_groups(wildcards):
+    """Seed groups of one recording (for the noise ceiling), or none when it is off."""
+    if not STATISTICS["noise_ceiling"]["enabled"]:
+        return {}
+    stores = set(RECORDINGS[wildcards.recording])
+    return {g: members for g, members in SEED_GROUPS.items() if set(members) <= stores}
 
 
 def analysis_tables():
@@ -110,7 +158,9 @@ def analysis_tables():
     if ANALYSES["goodness_of_fit"]["enabled"]:
         files += [f"{R}/goodness_of_fit/{m.name}.csv" for m in trained_models()]
     if ANALYSES["attribution"]["enabled"]:
-        files += [f"{R}/attribution/{s}.csv" for s in STORES]
+        files += [f"{R}/attribution/{s}.csv" for s in ATTRIBUTION_STORES]
+    if ANALYSES["alignment"]["enabled"]:
+        files += [f"{R}/alignment/{s}.csv" for s in STORES]
     return files
 
 
@@ -130,6 +180,10 @@ def analysis_figures():
     if ANALYSES["goodness_of_fit"]["enabled"] and trained_models():
         figures.append(f"{R}/figures/goodness_of_fit.png")
     if ANALYSES["attribution"]["enabled"]:
-        figures += [f"{R}/figures/attribution/{s}.png" for s in STORES]
-        figures.append(f"{R}/figures/attribution_summary.png")
+        figures += [f"{R}/figures/attribution/{s}.png" for s in ATTRIBUTION_STORES]
+        if ATTRIBUTION_STORES:
+            figures.append(f"{R}/figures/attribution_summary.png")
+    if ANALYSES["alignment"]["enabled"]:
+        figures.append(f"{R}/figures/alignment.png")
+    figures += [f"{R}/figures/comparison/{name}.png" for name in CFG["report_figures"]]
     return figures

@@ -16,32 +16,34 @@ rule summary:
         "../../scripts/summary.py"
 
 
-rule cka_figures:
-    """One CKA heatmap per model pair and CKA of corresponding layers across model groups."""
-    input:
-        summary=f"{R}/summary.csv",
-    output:
-        heatmaps=report(
-            expand(f"{R}/figures/cka/{{pair}}.png", pair=[f"{a}__{b}" for a, b in PAIRS]),
-            caption="../report/cka_heatmap.rst",
-            category="CKA",
-            subcategory="Layer × layer matrices",
-        ),
-        corresponding=report(
-            f"{R}/figures/cka_corresponding_layers.png",
-            caption="../report/cka_corresponding.rst",
-            category="CKA",
-            subcategory="Corresponding layers",
-        ),
-    params:
-        pairs=PAIRS,
-        groups={s: MODELS[m].group for s, (m, _) in STORES.items()},
-    log:
-        f"{LOGS}/cka_figures.log",
-    conda:
-        ENV_CPU
-    script:
-        "../../scripts/cka_figures.py"
+if PAIRS:
+
+    rule cka_figures:
+        """One CKA heatmap per model pair and CKA of corresponding layers across model groups."""
+        input:
+            summary=f"{R}/summary.csv",
+        output:
+            heatmaps=report(
+                expand(f"{R}/figures/cka/{{pair}}.png", pair=[f"{a}__{b}" for a, b in PAIRS]),
+                caption="../report/cka_heatmap.rst",
+                category="CKA",
+                subcategory="Layer × layer matrices",
+            ),
+            corresponding=report(
+                f"{R}/figures/cka_corresponding_layers.png",
+                caption="../report/cka_corresponding.rst",
+                category="CKA",
+                subcategory="Corresponding layers",
+            ),
+        params:
+            pairs=PAIRS,
+            groups={s: MODELS[m].group for s, (m, _) in STORES.items()},
+        log:
+            f"{LOGS}/cka_figures.log",
+        conda:
+            ENV_CPU
+        script:
+            "../../scripts/cka_figures.py"
 
 
 rule training_figure:
@@ -73,8 +75,10 @@ PER_MODEL_FIGURES = {  # analysis -> (figure folder, caption, report category)
 
 
 for _analysis, (_folder, _caption, _category) in PER_MODEL_FIGURES.items():
-    if _analysis not in STORE_ANALYSES and not (
-        _analysis == "attribution" and ANALYSES["attribution"]["enabled"]
+    _stores = ATTRIBUTION_STORES if _analysis == "attribution" else list(STORES)
+    if not _stores or (
+        _analysis not in STORE_ANALYSES
+        and not (_analysis == "attribution" and ANALYSES["attribution"]["enabled"])
     ):
         continue
 
@@ -82,16 +86,16 @@ for _analysis, (_folder, _caption, _category) in PER_MODEL_FIGURES.items():
         name:
             f"{_analysis}_figures"
         input:
-            [f"{R}/{_analysis}/{s}.npz" for s in STORES],
+            [f"{R}/{_analysis}/{s}.npz" for s in _stores],
         output:
             report(
-                [f"{R}/figures/{_folder}/{s}.png" for s in STORES],
+                [f"{R}/figures/{_folder}/{s}.png" for s in _stores],
                 caption=f"../report/{_caption}.rst",
                 category=_category,
             ),
         params:
             kind=_analysis,
-            models=list(STORES),
+            models=_stores,
             options=ANALYSES[_analysis],
         log:
             f"{LOGS}/figures/{_analysis}.log",
@@ -116,6 +120,7 @@ rule summary_figures:
                 ("consistency", "Consistency"),
                 ("goodness_of_fit", "Training"),
                 ("attribution_summary", "Attribution"),
+                ("alignment", "Alignment"),
             ]
             if f"{R}/figures/{k}.png" in analysis_figures()
         },
@@ -125,3 +130,31 @@ rule summary_figures:
         ENV_CPU
     script:
         "../../scripts/summary_figures.py"
+
+
+rule comparison_figures:
+    """Figures that compare models by their settings (output dimension, architecture,
+    temperature, baselines, hypotheses): the config's `report_figures`."""
+    input:
+        summary=f"{R}/summary.csv",
+        embeddings=[f"{R}/embedding/{s}.npz" for s in STORES]
+        if "embedding" in STORE_ANALYSES and "baseline_embeddings" in CFG["report_figures"]
+        else [],
+    output:
+        **{
+            name: report(
+                f"{R}/figures/comparison/{name}.png",
+                caption=f"../report/comparison_{name}.rst",
+                category="Model comparison",
+            )
+            for name in CFG["report_figures"]
+        },
+    params:
+        models={s: dict(MODELS[m].describe(), session=k) for s, (m, k) in STORES.items()},
+        labels=CFG["comparison_labels"],
+    log:
+        f"{LOGS}/figures/comparison.log",
+    conda:
+        ENV_CPU
+    script:
+        "../../scripts/comparison_figures.py"

@@ -15,7 +15,11 @@ TrainingSpec defaults otherwise), on ``attribution()`` at its defaults (50 neuro
 
 Usage::
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_attribution.py [--out FILE]
+    OMP_NUM_THREADS=1 .venv/bin/python tests/benchmarks/bench_attribution.py [--out FILE]
+
+``run_all`` runs the case :func:`case_attribution` (the first model only, fewer iterations
+in ``--quick``), reporting the time and AUC of every method and CEBRA's own
+``jacobian-based`` class as the reference.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from cebra_lens_core.data.synthetic import ATTRIBUTION_LATENTS, attribution  # noqa: E402
@@ -63,9 +67,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-cebra-reference", action="store_true")
-    p.add_argument(
-        "--out", type=Path, default=REPO / "benchmarks" / "out" / "bench_attribution.json"
-    )
+    p.add_argument("--out", type=Path, default=REPO / "bench" / "bench_attribution.json")
     return p.parse_args(argv)
 
 
@@ -180,6 +182,59 @@ def main(argv=None) -> dict:
     print(f"\nwritten {args.out}")
     return report
 
+
+def case_attribution(ctx) -> list[dict]:
+    """One model (offset10-model, 8 latents): every method's time and AUC, CEBRA as reference."""
+    from tests.benchmarks.common import row
+
+    iterations = 200 if ctx.quick else 1000
+    samples = 300 if ctx.quick else 1000
+    report = main(
+        [
+            "--models",
+            "offset10-model:8",
+            "--iterations",
+            str(iterations),
+            "--samples",
+            str(samples),
+            "--out",
+            str(ctx.workdir / "bench_attribution.json"),
+        ]
+    )
+    entry = report["models"][0]
+    size = f"{report['dataset']['n_timepoints']:,} x {report['dataset']['n_neurons']} neurons, {entry['n_samples']} rows"
+    rows = [
+        row(
+            "attribution: train offset10-model (D=8)",
+            f"{iterations} iterations",
+            ours_s=entry["training"]["seconds"],
+            note=f"final loss {entry['training']['final_loss']:.3f}",
+        )
+    ]
+    reference = entry.get("cebra_jacobian_based", {})
+    for method, seconds in entry["seconds"].items():
+        auc = entry["auc"][method]
+        ref_s = ref_note = None
+        if method == "jacobian" and reference:
+            ref_s = reference["seconds_total"]
+            ref_note = f"; CEBRA jacobian-based (jf, jf-inv-lsq, jf-inv-svd together): AUC neuron_max {reference['jf']['auc_neuron_max']:.3f}"
+        rows.append(
+            row(
+                f"attribution: {method}",
+                size,
+                ours_s=seconds,
+                reference_s=ref_s,
+                note=(
+                    f"AUC neuron_max {auc['neuron_max']:.3f}, neuron_norm {auc['neuron_norm']:.3f}, "
+                    f"entries (aligned to latents) {auc.get('entries', float('nan')):.3f}"
+                    + (ref_note or "")
+                ),
+            )
+        )
+    return rows
+
+
+CASES = {"attribution": case_attribution}
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,30 @@
+"""Snakemake script: figures comparing models by their settings (config `report_figures`)."""
+# `snakemake` (input, output, params, log, threads) is injected by Snakemake.
+
+from pathlib import Path
+
+from cebra_lens_core.analyses import load_arrays
+from cebra_lens_core.plots import comparison
+from cebra_lens_core.plots.common import save_figure
+from cebra_lens_core.results import load_summary
+from cebra_lens_core.workflow import setup_job
+
+log = setup_job(snakemake)
+summary = load_summary(snakemake.input.summary)
+models = snakemake.params.models
+labels = snakemake.params.labels
+scores = comparison.embedding_scores(summary, models, labels)
+log.info("embedding scores of %d stores", scores["store"].nunique() if len(scores) else 0)
+for name, path in snakemake.output.items():
+    if name == "dimension_sweep":
+        fig = comparison.plot_dimension_sweep(scores)
+    elif name == "architecture_sweep":
+        fig = comparison.plot_architecture_sweep(scores)
+    elif name == "temperature_sweep":
+        fig = comparison.plot_temperature_sweep(scores)
+    elif name == "baseline_embeddings":
+        embeddings = {Path(p).stem: load_arrays(p) for p in snakemake.input.embeddings}
+        fig = comparison.plot_baseline_embeddings(embeddings, models)
+    else:
+        fig = comparison.plot_hypothesis(summary, models)
+    save_figure(fig, path)

@@ -1,0 +1,1 @@
+"""Benchmarks (not tests: run by ``make bench`` / ``tests/benchmarks/run_all.py``)."""

@@ -1,0 +1,19 @@
+rule alignment:
+    """Alignment of every layer of one activation store with the recorded activity of its
+    session: cRSA, encoding regression, eRSA, best layer, relative representations."""
+    input:
+        store=f"{R}/activations/{{store}}.zarr",
+        dataset=store_dataset,
+    output:
+        table=f"{R}/alignment/{{store}}.csv",
+        arrays=f"{R}/alignment/{{store}}.npz",
+    params:
+        options=ANALYSES["alignment"],
+        session=lambda wc: STORES[wc.store][1],
+    log:
+        f"{LOGS}/alignment/{{store}}.log",
+    threads: 1
+    conda:
+        ENV_CPU
+    script:
+        "../../scripts/alignment.py"
