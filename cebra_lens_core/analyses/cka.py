@@ -83,24 +83,38 @@ def cka_rows(
             names_b=None if same else [f"{name_b}:{v}" for v in vars_b],
             device=None if kind == "rbf" else device,
         )
-        for i, va in enumerate(vars_a):
-            for j in range(len(vars_b)):
-                rows.append(
-                    {
-                        "analysis": "cka",
-                        "dataset": dataset,
-                        "model": name_a,
-                        "layer": i,
-                        "layer_name": a[va].attrs.get("layer_name", ""),
-                        "other_model": name_b,
-                        "other_layer": j,
-                        "metric": "cka",
-                        "variant": kind,
-                        "value": float(result.values[i, j]),
-                        "n": int(result.n_samples),
-                    }
-                )
+        rows += _matrix_rows(result.values, int(result.n_samples), kind, dataset, a, name_a, name_b)
     return make_rows(rows)
+
+
+def _matrix_rows(
+    values: np.ndarray,
+    n: int,
+    kind: str,
+    dataset: str,
+    store_a: xr.Dataset,
+    name_a: str,
+    name_b: str,
+) -> list[dict]:
+    """Results rows of one layer × layer CKA matrix (``values[i, j]``: layer i of a, j of b)."""
+    names = [store_a[v].attrs.get("layer_name", "") for v in layer_names(store_a)]
+    return [
+        {
+            "analysis": "cka",
+            "dataset": dataset,
+            "model": name_a,
+            "layer": i,
+            "layer_name": names[i],
+            "other_model": name_b,
+            "other_layer": j,
+            "metric": "cka",
+            "variant": kind,
+            "value": float(values[i, j]),
+            "n": n,
+        }
+        for i in range(values.shape[0])
+        for j in range(values.shape[1])
+    ]
 
 
 def cka_rows_for_pairs(
@@ -176,23 +190,8 @@ def cka_rows_for_pairs(
         for a, b in pairs:
             (start_a, vars_a), (start_b, vars_b) = offsets[a], offsets[b]
             dataset = str(stores[a].attrs.get("dataset_name", stores[a].attrs.get("dataset", "")))
-            for i, va in enumerate(vars_a):
-                for j in range(len(vars_b)):
-                    rows.append(
-                        {
-                            "analysis": "cka",
-                            "dataset": dataset,
-                            "model": a,
-                            "layer": i,
-                            "layer_name": selected[a][va].attrs.get("layer_name", ""),
-                            "other_model": b,
-                            "other_layer": j,
-                            "metric": "cka",
-                            "variant": kind,
-                            "value": float(result.values[start_a + i, start_b + j]),
-                            "n": int(result.n_samples),
-                        }
-                    )
+            block = result.values[start_a : start_a + len(vars_a), start_b : start_b + len(vars_b)]
+            rows += _matrix_rows(block, int(result.n_samples), kind, dataset, selected[a], a, b)
     if boot is not None or nulls is not None:
         rows = _add_statistics(rows, selected, offsets, pairs, kinds, boot, nulls, chunk_size)
     return make_rows(rows)
