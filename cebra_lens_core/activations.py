@@ -352,20 +352,27 @@ def extract_activations(
 
 
 class ProgressLog:
-    """Log extraction progress at most every ``every_s`` seconds (for long recordings)."""
+    """Log progress of a long step at most every ``every_s`` seconds, and at its end.
 
-    def __init__(self, label: str, every_s: float = 10.0):
-        self.label, self.every_s, self._last, self._t0 = label, every_s, 0.0, time.monotonic()
+    Called as ``progress(done, total)`` or ``progress(done, total, note)``; logs
+    ``"<label>: done / total <unit> (pct%, seconds s[, note])"``.
+    """
 
-    def __call__(self, done: int, total: int) -> None:
+    def __init__(self, label: str, every_s: float = 10.0, unit: str = "time points"):
+        self.label, self.every_s, self.unit = label, every_s, unit
+        self._last, self._t0 = 0.0, time.monotonic()
+
+    def __call__(self, done: int, total: int, note: str = "") -> None:
         now = time.monotonic()
         if done == total or now - self._last >= self.every_s:
             self._last = now
             log.info(
-                "%s: %d / %d time points (%.0f%%, %.1f s)",
+                "%s: %d / %d %s (%.0f%%, %.1f s%s)",
                 self.label,
                 done,
                 total,
-                100.0 * done / total,
+                self.unit,
+                100.0 * done / max(total, 1),
                 now - self._t0,
+                f", {note}" if note else "",
             )

@@ -1,6 +1,7 @@
 """Snakemake script: train one CEBRA model, save it and its loss curve."""
 # `snakemake` (input, output, params, log, threads) is injected by Snakemake.
 
+from cebra_lens_core.activations import ProgressLog
 from cebra_lens_core.analyses.goodness_of_fit import goodness_of_fit_rows
 from cebra_lens_core.atomic import atomic_path
 from cebra_lens_core.data import read_dataset
@@ -14,7 +15,8 @@ params = snakemake.params
 spec = TrainingSpec(**params.training, seed=params.seed)
 dataset = read_dataset(snakemake.input.dataset)
 log.info("training %s on %s: %s", snakemake.wildcards.model, dataset.name, spec)
-model = train_model(dataset, spec, device=resolve_device(params.device))
+progress = ProgressLog(f"train {snakemake.wildcards.model}", unit="iterations")
+model = train_model(dataset, spec, device=resolve_device(params.device), progress=progress)
 history = training_history(model)
 log.info(
     "final loss %.4f after %d iterations",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -185,11 +185,19 @@ def make_estimator(spec: TrainingSpec, device: str = "cpu"):
     )
 
 
-def train_model(dataset: Dataset, spec: TrainingSpec, device: str = "cpu"):
+def train_model(
+    dataset: Dataset,
+    spec: TrainingSpec,
+    device: str = "cpu",
+    progress: Callable[[int, int, str], None] | None = None,
+):
     """Fit a CEBRA model on the training split of every session of ``dataset``.
 
     A dataset with several sessions gives a multi-session model (one encoder per
     session in ``model.model_``). Training is deterministic for a given seed.
+    ``progress(done, total, note)`` is called every 1 % of the iterations and at
+    the end, with the current loss in ``note`` (e.g. a
+    :class:`cebra_lens_core.activations.ProgressLog`); it does not change the result.
 
     Returns:
         the fitted ``cebra.CEBRA``.
@@ -208,15 +216,37 @@ def train_model(dataset: Dataset, spec: TrainingSpec, device: str = "cpu"):
             neural[-1], labels[-1] = apply_control(
                 spec.control, neural[-1], labels[-1], spec.seed, k
             )
+    hook = {} if progress is None else _progress_hook(progress, int(model.max_iterations))
     with seeded_cebra(spec.seed):
         if len(neural) == 1:
-            model.fit(neural[0], *labels[0])
+            model.fit(neural[0], *labels[0], **hook)
         else:
             per_label = [list(x) for x in zip(*labels, strict=True)] if labels[0] else []
-            model.fit(neural, *per_label)
+            model.fit(neural, *per_label, **hook)
+    if progress is not None:
+        progress(int(model.max_iterations), int(model.max_iterations), _loss_note(model.solver_))
     check_converged(model)
     model.model_.eval()
     return model
+
+
+def _loss_note(solver) -> str:
+    loss = solver.log.get("total", [])
+    return f"loss {float(loss[-1]):.4f}" if len(loss) else ""
+
+
+def _progress_hook(progress: Callable[[int, int, str], None], total: int) -> dict:
+    """``fit`` keyword arguments calling ``progress`` every 1 % of ``total`` iterations.
+
+    CEBRA calls ``callback(step, solver)`` every ``callback_frequency`` steps, the first at
+    step 0; the hook only reads the solver's loss log, so training is unchanged.
+    """
+
+    def callback(step: int, solver) -> None:
+        if 0 < step < total:
+            progress(step, total, _loss_note(solver))
+
+    return {"callback": callback, "callback_frequency": max(1, total // 100)}
 
 
 def apply_control(

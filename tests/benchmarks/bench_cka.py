@@ -211,7 +211,7 @@ def prepare_cka_stores(ctx: Context) -> list[dict]:
         sec, _ = once(lambda p=path, f=make, s=m: write_store(p, t, f, labels=False, seed=10 + s))
         rows.append(
             row(
-                "prepare: write CKA store",
+                f"prepare: write CKA store of model {'ab'[m]}",
                 f"T={t:,}, {N_LAYERS}x{N_UNITS} float32",
                 ours_s=sec,
                 note=f"{path.name}: {dir_size_mib(path):.0f} MiB on disk (zarr v3, zstd)",

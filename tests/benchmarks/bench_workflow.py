@@ -3,8 +3,8 @@
 - ``workflow_plan``: ``snakemake --dry-run`` of a 50-model config (one recording) with CKA
   grouping (``cka.stores_per_job: 16``, 10 CKA jobs) vs without (``stores_per_job: 1``, one job
   per model pair: 1,275 CKA jobs). Target: planning in under 30 s.
-- ``workflow_run``: a real run of a small-model config (5 models; 3 in ``--quick``) with and
-  without CKA grouping, wall time of each and the agreement of their CKA values. The ungrouped
+- ``workflow_run``: a real run of a small-model config (5 models; 3 in ``--quick``;
+  ``--workflow-models N`` for N) with and without CKA grouping, wall time of each and the agreement of their CKA values. The ungrouped
   run has one CKA job per pair (15 for 5 models); each job pays the Python start-up (about
   2 s of imports) that the grouped run pays once per block of 16 stores.
 """
@@ -103,7 +103,7 @@ def case_workflow_run(ctx: Context) -> list[dict]:
     import numpy as np
     import pandas as pd
 
-    n = ctx.size(5, 3)
+    n = ctx.extra.get("workflow_models") or ctx.size(5, 3)
     grouped_s, grouped = snakemake(ctx.workdir / "run16", many_models_config(n, 16))
     single_s, single = snakemake(ctx.workdir / "run1", many_models_config(n, 1))
 
@@ -115,10 +115,12 @@ def case_workflow_run(ctx: Context) -> list[dict]:
     a, b = cka_values("run16").sort_index(), cka_values("run1").sort_index()
     diff = float(np.max(np.abs(a.to_numpy() - b.to_numpy()))) if len(a) == len(b) else np.inf
     pairs = n * (n + 1) // 2
+    jobs = f"{_jobs(grouped, 'cka')} vs {_jobs(single, 'cka')} CKA jobs"
+    totals = f"{_jobs(grouped, 'total')} vs {_jobs(single, 'total')} jobs in all"
     return [
         row(
             "workflow: full run, CKA grouped vs one job per pair",
-            f"{n} models, {pairs} pairs: 1 vs {pairs} CKA jobs",
+            f"{n} models, {pairs} pairs: {jobs}, {totals}",
             ours_s=grouped_s,
             reference_s=single_s,
             ratio=single_s / grouped_s,

@@ -83,6 +83,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--workdir", type=Path, default=None, help="scratch folder (kept if given)")
     p.add_argument("--repeats", type=int, default=5, help="repeats of the small timings")
     p.add_argument("--timeout", type=int, default=900, help="seconds per case")
+    p.add_argument(
+        "--workflow-models",
+        type=int,
+        default=None,
+        help="models in the workflow_run case (default 5, 3 with --quick; the 50-model\n"
+        "measurement of the README takes about 45 min: --workflow-models 50 --timeout 7200)",
+    )
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -96,7 +103,8 @@ def run_child(args: argparse.Namespace) -> None:
     from tests.benchmarks.common import Context, peak_rss_mib
 
     module = importlib.import_module(f"tests.benchmarks.{MODULE[args.child]}")
-    ctx = Context(workdir=args.workdir, quick=args.quick, repeats=args.repeats)
+    extra = {"workflow_models": args.workflow_models} if args.workflow_models else {}
+    ctx = Context(workdir=args.workdir, quick=args.quick, repeats=args.repeats, extra=extra)
     t0 = time.perf_counter()
     rows = module.CASES[args.child](ctx)
     wall = time.perf_counter() - t0
@@ -145,6 +153,8 @@ def _run_case(name: str, args: argparse.Namespace, workdir: Path) -> dict[str, A
         str(workdir),
     ]
     cmd += ["--repeats", str(args.repeats)] + (["--quick"] if args.quick else [])
+    if args.workflow_models:
+        cmd += ["--workflow-models", str(args.workflow_models)]
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, cwd=REPO)

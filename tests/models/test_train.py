@@ -20,6 +20,38 @@ def test_same_seed_same_model_different_seed_differs(toy):
     assert not np.allclose(a, c)
 
 
+def test_progress_is_reported_and_does_not_change_the_model(toy):
+    calls = []
+    spec = quick_spec(seed=3, max_iterations=20)
+    with_progress = train_model(toy, spec, progress=lambda *a: calls.append(a))
+    plain = train_model(toy, spec)
+    X = toy.sessions[0].neural
+    np.testing.assert_array_equal(with_progress.transform(X), plain.transform(X))
+    # every 1 % of 20 iterations = every step from 1 to 19, then the end
+    assert [c[0] for c in calls] == list(range(1, 20)) + [20]
+    assert all(c[1] == 20 for c in calls)
+    final = training_history(with_progress)["loss"].iloc[-1]
+    assert calls[-1][2] == f"loss {final:.4f}"
+
+
+def test_progress_log_throttles_and_names_the_unit(caplog):
+    import logging
+
+    from cebra_lens_core.activations import ProgressLog
+
+    progress = ProgressLog("train m", every_s=3600, unit="iterations")
+    with caplog.at_level(logging.INFO, logger="cebra_lens_core"):
+        for step in range(1, 11):
+            progress(step, 10, f"loss {step}")
+    lines = [r.getMessage() for r in caplog.records]
+    # the first call and the end; everything in between falls within the hour
+    assert len(lines) == 2
+    assert lines[0].startswith("train m: 1 / 10 iterations (10%")
+    assert lines[1].startswith("train m: 10 / 10 iterations (100%") and lines[1].endswith(
+        "loss 10)"
+    )
+
+
 def test_time_and_hybrid_and_discrete(toy):
     for spec in (
         quick_spec(conditional="time", labels=[]),
