@@ -123,8 +123,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from scipy.spatial.distance import squareform
-from scipy.stats import rankdata
 
 from cebra_lens_core.metrics.cka import StackedCovariance, cka_from_covariance
 from cebra_lens_core.metrics.rdm import (
@@ -983,6 +981,8 @@ def _square_rdm(d: Any, name: str) -> np.ndarray:
                 f"{name} has {a.size} entries, not the upper triangle of a square RDM "
                 "(C(C−1)/2 entries)"
             )
+        from scipy.spatial.distance import squareform  # here: scipy costs ~1 s to import
+
         return squareform(a, checks=False)
     if a.ndim != 2 or a.shape[0] != a.shape[1]:
         raise ValueError(f"{name} must be a square RDM (C × C) or its vector, got shape {a.shape}")
@@ -1090,6 +1090,8 @@ def _ceiling_transform(v: np.ndarray, method: str) -> np.ndarray:
         sd = v.std()
         return (v - v.mean()) / sd if sd > 0 else v - v.mean()
     if method in ("spearman", "rho_a", "kendall_tau_a"):
+        from scipy.stats import rankdata
+
         r = rankdata(v)
         return r - r.mean()
     norm = float(np.linalg.norm(v))

@@ -56,8 +56,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from scipy.spatial.distance import pdist, squareform
-from scipy.stats import kendalltau, rankdata
 
 from cebra_lens_core.metrics.conditions import check_codes, condition_means
 
@@ -150,6 +148,7 @@ def rdm_from_means(
         row = int(np.argwhere(~np.isfinite(m))[0][0])
         raise ValueError(f"means contains NaN or inf values (first in row {row})")
     names = list(range(n_cond)) if ids is None else list(ids)
+    from scipy.spatial.distance import pdist, squareform  # here: scipy costs ~1 s to import
 
     if metric == "euclidean":
         out = squareform(pdist(m, "euclidean"))
@@ -398,6 +397,8 @@ def kendall_tau_a(a: Any, b: Any) -> float:
     nx, ny = n0 - _tie_pairs(x), n0 - _tie_pairs(y)
     if nx == 0 or ny == 0:  # a constant vector: every pair tied
         return 0.0
+    from scipy.stats import kendalltau
+
     tau_b = float(kendalltau(x, y, variant="b").statistic)
     con_minus_dis = round(tau_b * math.sqrt(nx) * math.sqrt(ny))
     return con_minus_dis / n0
@@ -408,6 +409,8 @@ def rho_a(a: Any, b: Any) -> float:
     x = _as_vector(a, "a")
     y = _as_vector(b, "b")
     n = _check_lengths([x, y], ["a", "b"])
+    from scipy.stats import rankdata
+
     rx = rankdata(x) - (n + 1) / 2.0
     ry = rankdata(y) - (n + 1) / 2.0
     return float(12.0 * np.dot(rx, ry) / (float(n) ** 3 - n))
@@ -415,6 +418,8 @@ def rho_a(a: Any, b: Any) -> float:
 
 def _features(v: np.ndarray, method: str) -> tuple[np.ndarray, bool]:
     """Map a vector so that the comparator is a dot product; ``ok`` False if undefined."""
+    from scipy.stats import rankdata
+
     n = len(v)
     if method == "rho_a":
         r = rankdata(v) - (n + 1) / 2.0

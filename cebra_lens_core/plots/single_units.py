@@ -8,6 +8,10 @@ from collections.abc import Mapping
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.gridspec import GridSpec
+from matplotlib.ticker import MaxNLocator
+
+#: discrete labels with at most this many classes get one tick per class
+MAX_CLASS_TICKS = 12
 
 
 def unit_order(eta2: np.ndarray) -> np.ndarray:
@@ -110,7 +114,10 @@ def plot_single_units(
             tax.set_title(f"unit {int(unit)}, η² = {eta2[unit]:.2f}", fontsize=7)
             tax.tick_params(labelsize=6)
             if discrete:
-                tax.set_xticks(x)
+                if len(x) <= MAX_CLASS_TICKS:  # every class; otherwise matplotlib's integer ticks
+                    tax.set_xticks(x)
+                else:  # (thousands of tick labels, e.g. one per movie frame, take minutes to lay out)
+                    tax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
                 tax.set_xlim(float(x.min()) - 0.5, float(x.max()) + 0.5)
             if k % n_cols == 0:
                 tax.set_ylabel("mean activation", fontsize=7)

@@ -446,6 +446,30 @@ def test_single_units_order_and_tuning():
         plot_single_units(arrays, "a_seed0", layer=1, label="side")
 
 
+def test_single_units_with_many_classes_get_few_ticks():
+    """One class per movie frame (900): integer ticks chosen by matplotlib, not 900 labels."""
+    rng = np.random.default_rng(0)
+    arrays = {
+        "activity/layer_01": rng.standard_normal((200, 3)),
+        "tuning/frame/x": np.arange(900),
+        "tuning/frame/layer_01": rng.standard_normal((900, 3)),
+        "eta2/frame/layer_01": np.array([0.1, 0.5, 0.2]),
+    }
+    fig = plot_single_units(arrays, "m", layer=1)
+    tuning_axes = [ax for ax in fig.axes if ax.lines]
+    assert len(tuning_axes) == 3
+    for ax in tuning_axes:
+        ticks = ax.get_xticks()
+        assert 2 <= len(ticks) <= 12 and np.all(ticks == np.round(ticks)), ticks
+        assert ax.get_xlim() == (-0.5, 899.5)
+    plt.close(fig)
+    few = {**arrays, "tuning/frame/x": np.arange(5), "tuning/frame/layer_01": np.ones((5, 3))}
+    fig = plot_single_units(few, "m", layer=1)
+    for ax in (ax for ax in fig.axes if ax.lines):  # every class labelled
+        np.testing.assert_array_equal(ax.get_xticks(), np.arange(5))
+    plt.close(fig)
+
+
 # --------------------------------------------------------------------------------------
 # reproducibility
 # --------------------------------------------------------------------------------------
