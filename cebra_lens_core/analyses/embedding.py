@@ -32,7 +32,9 @@ def embedding_analysis(
     subsample of the split (at most ``max_samples`` time points, kept in time order).
 
     Returns rows (analysis ``embedding``, metric ``tsne_kl_divergence``) and arrays
-    ``time``, ``embedding`` (n × ≤3), ``tsne`` (n × 3), ``label/<name>``.
+    ``time``, ``embedding`` (n × ≤3), ``tsne`` (n × 3), ``label/<name>``. t-SNE starts from
+    the layer's first 3 principal components, or from a seeded random layout when the layer
+    has fewer than 3 units.
     """
     from sklearn.manifold import TSNE
 
@@ -55,7 +57,9 @@ def embedding_analysis(
     tsne = TSNE(
         n_components=3,
         perplexity=perplexity,
-        init="pca",
+        # PCA initialisation needs >= 3 units; a 1- or 2-unit layer (e.g. an embedding of
+        # output dimension 1 or 2) starts from a seeded random layout instead
+        init="pca" if X.shape[1] >= 3 else "random",
         random_state=seed,
         method="barnes_hut",
         n_jobs=1,

@@ -95,3 +95,15 @@ def test_tsne_layer_out_of_range_refused(store):
         embedding_analysis(store, name="m", tsne_layer=-3)
     _, arrays = embedding_analysis(store, name="m", tsne_layer=-2, max_samples=20, perplexity=5)
     assert int(arrays["tsne_layer"]) == 0
+
+
+@pytest.mark.parametrize("units", [1, 2])
+def test_layers_with_fewer_units_than_tsne_dimensions(store, units):
+    """An embedding of output dimension 1 or 2 (PCA can not initialise a 3-D t-SNE of it)."""
+    narrow = store.isel(layer_01_unit=slice(0, units))
+    kw = dict(name="m", max_samples=60, perplexity=10, seed=3)
+    rows, arrays = embedding_analysis(narrow, **kw)
+    assert arrays["tsne"].shape == (60, 3) and np.isfinite(arrays["tsne"]).all()
+    assert arrays["embedding"].shape == (60, units)
+    assert np.isfinite(rows["value"]).all()
+    np.testing.assert_array_equal(arrays["tsne"], embedding_analysis(narrow, **kw)[1]["tsne"])
