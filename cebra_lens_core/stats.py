@@ -836,6 +836,30 @@ class NullResult:
     method: str
     shifts: np.ndarray | None = None
 
+    @classmethod
+    def from_draws(
+        cls,
+        observed: Any,
+        null: np.ndarray,
+        *,
+        quantile: float,
+        seed: int,
+        method: str,
+        shifts: np.ndarray | None = None,
+    ) -> NullResult:
+        """The result for ``observed`` and its ``null`` draws; p-value and quantile derived."""
+        return cls(
+            observed=observed,
+            null=null,
+            p_value=permutation_p_value(observed, null),
+            null_quantile=_null_quantile(null, float(quantile)),
+            quantile=float(quantile),
+            n_null=len(null),
+            seed=seed,
+            method=method,
+            shifts=shifts,
+        )
+
 
 def _null_quantile(null: np.ndarray, q: float) -> Any:
     finite = np.isfinite(null)
@@ -959,16 +983,8 @@ def cka_shift_null(
             ra, rb = r[:, :n_a], r[:, n_a:]
             rc = ra[s:].T @ rb[: n_time - s] + ra[:s].T @ rb[n_time - s :]
         null[k] = cka_at(cross, rc)
-    return NullResult(
-        observed=observed,
-        null=null,
-        p_value=permutation_p_value(observed, null),
-        null_quantile=_null_quantile(null, float(quantile)),
-        quantile=float(quantile),
-        n_null=n_null,
-        seed=seed,
-        method=kind,
-        shifts=shifts,
+    return NullResult.from_draws(
+        observed, null, quantile=quantile, seed=seed, method=kind, shifts=shifts
     )
 
 
@@ -1044,16 +1060,7 @@ def rdm_permutation_null(
     observed = compare_rdms(a, b, method)  # type: ignore[arg-type]
     permuted = [upper_triangle(b[np.ix_(p, p)]) for p in perms]
     null = rdm_similarity_matrix([upper_triangle(a)], permuted, method)[0]  # type: ignore[arg-type]
-    return NullResult(
-        observed=observed,
-        null=null,
-        p_value=permutation_p_value(observed, null),
-        null_quantile=_null_quantile(null, float(quantile)),
-        quantile=float(quantile),
-        n_null=n_null,
-        seed=seed,
-        method=method,
-    )
+    return NullResult.from_draws(observed, null, quantile=quantile, seed=seed, method=method)
 
 
 # --------------------------------------------------------------------------------------
