@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -349,30 +348,3 @@ def extract_activations(
     ds = _chunk_dataset(0, whole, layers, coords)
     ds.attrs.update(base_attrs(model, session_id, layers, attrs))
     return ds
-
-
-class ProgressLog:
-    """Log progress of a long step at most every ``every_s`` seconds, and at its end.
-
-    Called as ``progress(done, total)`` or ``progress(done, total, note)``; logs
-    ``"<label>: done / total <unit> (pct%, seconds s[, note])"``.
-    """
-
-    def __init__(self, label: str, every_s: float = 10.0, unit: str = "time points"):
-        self.label, self.every_s, self.unit = label, every_s, unit
-        self._last, self._t0 = 0.0, time.monotonic()
-
-    def __call__(self, done: int, total: int, note: str = "") -> None:
-        now = time.monotonic()
-        if done == total or now - self._last >= self.every_s:
-            self._last = now
-            log.info(
-                "%s: %d / %d %s (%.0f%%, %.1f s%s)",
-                self.label,
-                done,
-                total,
-                self.unit,
-                100.0 * done / max(total, 1),
-                now - self._t0,
-                f", {note}" if note else "",
-            )

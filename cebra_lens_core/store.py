@@ -22,6 +22,7 @@ import xarray as xr
 
 from cebra_lens_core.atomic import atomic_path
 from cebra_lens_core.data.types import LabelInfo
+from cebra_lens_core.progress import ProgressLog
 
 _LAYER_RE = re.compile(r"^layer_\d{2,}$")
 #: rows per zarr chunk along time
@@ -54,7 +55,6 @@ def write_activation_store(
     """
     # imported here so that readers of stores (metric jobs) do not pay for torch
     from cebra_lens_core.activations import (
-        ProgressLog,
         _chunk_dataset,
         _label_coords,
         base_attrs,

@@ -1,11 +1,11 @@
 """Snakemake script: train one CEBRA model, save it and its loss curve."""
 # `snakemake` (input, output, params, log, threads) is injected by Snakemake.
 
-from cebra_lens_core.activations import ProgressLog
 from cebra_lens_core.analyses.goodness_of_fit import goodness_of_fit_rows
 from cebra_lens_core.atomic import atomic_path
 from cebra_lens_core.data import read_dataset
 from cebra_lens_core.models import TrainingSpec, save_model, train_model, training_history
+from cebra_lens_core.progress import ProgressLog
 from cebra_lens_core.provenance import write_sidecar
 from cebra_lens_core.results import make_rows, write_rows
 from cebra_lens_core.workflow import resolve_device, setup_job

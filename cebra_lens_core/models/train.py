@@ -197,7 +197,7 @@ def train_model(
     session in ``model.model_``). Training is deterministic for a given seed.
     ``progress(done, total, note)`` is called every 1 % of the iterations and at
     the end, with the current loss in ``note`` (e.g. a
-    :class:`cebra_lens_core.activations.ProgressLog`); it does not change the result.
+    :class:`cebra_lens_core.progress.ProgressLog`); it does not change the result.
 
     Returns:
         the fitted ``cebra.CEBRA``.

@@ -37,7 +37,7 @@ def test_progress_is_reported_and_does_not_change_the_model(toy):
 def test_progress_log_throttles_and_names_the_unit(caplog):
     import logging
 
-    from cebra_lens_core.activations import ProgressLog
+    from cebra_lens_core.progress import ProgressLog
 
     progress = ProgressLog("train m", every_s=3600, unit="iterations")
     with caplog.at_level(logging.INFO, logger="cebra_lens_core"):
