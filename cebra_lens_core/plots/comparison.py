@@ -18,6 +18,7 @@ import pandas as pd
 DECODERS = ("ridge", "knn")
 _DECODER_STYLE = {"ridge": ("-", "o"), "knn": ("--", "s")}
 _BASELINE_COLOURS = {"pca": "0.45", "tsne": "tab:brown", "umap": "tab:pink"}
+_BASELINE_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 
 
 def embedding_scores(
@@ -73,6 +74,14 @@ def _averaged(part: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     return part.groupby(list(by), dropna=False)["r2"].agg(["mean", "min", "max"]).reset_index()
 
 
+def _sweep_label(name: str, decoder: str, *, baseline: bool, named: bool) -> str:
+    """Legend entry of one sweep line: ``PCA (ridge)``, ``CEBRA (knn)``, or with several CEBRA
+    sweeps on one dataset ``CEBRA circle_behavior (knn)`` (the sweep's model name)."""
+    if baseline:
+        return f"{_BASELINE_NAMES.get(name, name)} ({decoder})"
+    return f"CEBRA {name} ({decoder})" if named else f"CEBRA ({decoder})"
+
+
 def plot_dimension_sweep(scores: pd.DataFrame) -> plt.Figure:
     """R² of the embedding vs output dimension, one panel per dataset; CEBRA sweeps in colour
     (ridge solid, kNN dashed), baselines of the same dimension in grey."""
@@ -86,6 +95,7 @@ def plot_dimension_sweep(scores: pd.DataFrame) -> plt.Figure:
         for source, colour_of in ((sweep, None), (baselines, _BASELINE_COLOURS)):
             part = source[source["dataset"] == dataset]
             key = "sweep_base" if colour_of is None else "kind"
+            several = part[key].nunique() > 1
             for (name, decoder), d in _averaged(part, [key, "decoder", "output_dimension"]).groupby(
                 [key, "decoder"]
             ):
@@ -98,7 +108,9 @@ def plot_dimension_sweep(scores: pd.DataFrame) -> plt.Figure:
                     linestyle=linestyle,
                     marker=marker,
                     color=colour,
-                    label=f"{name} ({decoder})",
+                    label=_sweep_label(
+                        name, decoder, baseline=colour_of is not None, named=several
+                    ),
                 )
                 ax.fill_between(d["output_dimension"], d["min"], d["max"], alpha=0.12, color=colour)
         ax.set_title(dataset)
@@ -129,7 +141,7 @@ def plot_architecture_sweep(scores: pd.DataFrame) -> plt.Figure:
         ax.set_title(dataset)
         ax.set_ylim(min(0.0, np.nanmin(avg["mean"]) - 0.05), 1.02)
     axes[0].set_ylabel("test R² of true latents (embedding)")
-    axes[-1].legend(fontsize=7)
+    axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     return fig
 
