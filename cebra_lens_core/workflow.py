@@ -77,6 +77,19 @@ def plan_cka_pairs(
     return pairs
 
 
+def plan_heatmap_pairs(
+    pairs: Sequence[tuple[str, str]], max_heatmaps: int
+) -> list[tuple[str, str]]:
+    """The pairs that get a layer × layer CKA heatmap: all of them when there are at most
+    ``max_heatmaps`` (config ``cka.max_heatmaps``), else none. Many models give
+    ``n (n + 1) / 2`` pairs (1,275 for 50): too many figures to read or to draw (about 0.35 s
+    each, one job); their values stay in the results table and the corresponding-layers figure.
+    """
+    if max_heatmaps < 0:
+        raise ValueError(f"cka.max_heatmaps must be >= 0, got {max_heatmaps}")
+    return list(pairs) if len(pairs) <= max_heatmaps else []
+
+
 def setup_job(snakemake) -> logging.Logger:
     """Limit BLAS/torch threads to the job's ``threads`` and log to the rule's log file.
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from cebra_lens_core.config import ModelEntry
-from cebra_lens_core.workflow import plan_cka_pairs, plan_stores, resolve_device
+from cebra_lens_core.workflow import (
+    plan_cka_pairs,
+    plan_heatmap_pairs,
+    plan_stores,
+    resolve_device,
+)
 
 
 def _cfg(pairs="all"):
@@ -44,6 +49,15 @@ def test_stores_and_all_pairs():
         ("n_session0", "n_session0"),
         ("n_session1", "n_session1"),
     ]
+
+
+def test_heatmaps_only_up_to_max_heatmaps_pairs():
+    pairs = plan_cka_pairs(_cfg(), plan_stores(_cfg()))  # 9 pairs
+    assert plan_heatmap_pairs(pairs, 9) == pairs
+    assert plan_heatmap_pairs(pairs, 8) == []
+    assert plan_heatmap_pairs(pairs, 0) == []
+    with pytest.raises(ValueError, match="max_heatmaps must be >= 0"):
+        plan_heatmap_pairs(pairs, -1)
 
 
 def test_store_name_collision_refused():

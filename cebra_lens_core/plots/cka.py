@@ -183,14 +183,19 @@ def corresponding_layer_table(
 
 
 def plot_corresponding_layers(
-    summary: pd.DataFrame, groups: Mapping[str, str], variant: str = "linear"
+    summary: pd.DataFrame,
+    groups: Mapping[str, str],
+    variant: str = "linear",
+    max_lines: int = 12,
 ) -> plt.Figure:
     """CKA of corresponding layers across depth, one panel per architecture depth and one
     line per group pair (mean over model pairs). Band: the range over model pairs of their
     block-bootstrap intervals (``ci_low``…``ci_high``) when the table has them, else the
     range of the values. Star: every model pair of the line is above its circular
     time-shift null at that layer (``p ≤ 0.05``). Solid: pairs within a group (same
-    configuration, different seeds); dashed: pairs across groups."""
+    configuration, different seeds); dashed: pairs across groups. A panel with more than
+    ``max_lines`` group pairs (many groups) pools them into "within groups" and "between
+    groups"."""
     table = corresponding_layer_table(summary, groups, variant)
     if table.empty:
         fig, ax = plt.subplots(figsize=(6.0, 2.0))
@@ -210,6 +215,10 @@ def plot_corresponding_layers(
     fig, axes = plt.subplots(1, len(archs), figsize=(6.5 * len(archs), 4.4), squeeze=False)
     for ax, arch in zip(axes[0], archs, strict=True):
         part_arch = table[table["architecture"] == arch]
+        if part_arch["group_pair"].nunique() > max_lines:
+            within = part_arch["group_pair"].str.startswith("within ")
+            pooled = np.where(within, "within groups", "between groups")
+            part_arch = part_arch.assign(group_pair=pooled)
         for label, part in sorted(part_arch.groupby("group_pair"), key=lambda kv: kv[0]):
             stats = part.groupby("layer").agg(
                 mean=("value", "mean"),

@@ -59,3 +59,39 @@ def test_figures_are_byte_identical(tmp_path):
         )
     assert (tmp_path / "h1.png").read_bytes() == (tmp_path / "h2.png").read_bytes()
     assert (tmp_path / "c1.png").read_bytes() == (tmp_path / "c2.png").read_bytes()
+
+
+def _many_groups_summary(n_models: int):
+    """Every pair of ``n_models`` models, 2 layers; CKA of pair (a, b) = 0.5 + 0.01 (a + b)."""
+    rows = []
+    for a in range(n_models):
+        for b in range(a + 1, n_models):
+            for i in range(2):
+                rows.append(
+                    dict(analysis="cka", model=f"m{a}", other_model=f"m{b}", layer=i)
+                    | dict(other_layer=i, layer_name=f"L{i}", metric="cka", variant="linear")
+                    | dict(value=0.5 + 0.01 * (a + b))
+                )
+    return make_rows(rows)
+
+
+def test_many_group_pairs_are_pooled_into_within_and_between():
+    import matplotlib.pyplot as plt
+
+    summary = _many_groups_summary(8)  # 28 pairs
+    groups = {f"m{k}": f"g{k // 2}" for k in range(8)}  # 4 groups: 4 within, 6 between pairs
+    fig = plot_corresponding_layers(summary, groups, max_lines=3)
+    try:
+        lines = {ln.get_label(): ln for ln in fig.axes[0].get_lines()}
+        assert set(lines) == {"within groups (4 pairs)", "between groups (24 pairs)"}
+        within = [0.5 + 0.01 * (2 * g + 2 * g + 1) for g in range(4)]
+        np.testing.assert_allclose(lines["within groups (4 pairs)"].get_ydata(), np.mean(within))
+        assert lines["within groups (4 pairs)"].get_linestyle() == "-"
+        assert lines["between groups (24 pairs)"].get_linestyle() == "--"
+    finally:
+        plt.close(fig)
+    fig = plot_corresponding_layers(summary, groups)  # 10 group pairs <= 12: one line each
+    try:
+        assert len(fig.axes[0].get_lines()) == 10
+    finally:
+        plt.close(fig)

@@ -7,6 +7,7 @@ from cebra_lens_core.workflow import (
     job_stores,
     plan_cka_jobs,
     plan_cka_pairs,
+    plan_heatmap_pairs,
     plan_recordings,
     plan_seed_groups,
     plan_stores,
@@ -27,6 +28,12 @@ R = CFG["results_dir"].rstrip("/")
 LOGS = f"{R}/logs" if os.path.isabs(R) else f"logs/{R}"
 MODELS = {m.name: m for m in CFG["_models"]}
 PAIRS = plan_cka_pairs(CFG, STORES)  # list of (store_a, store_b)
+HEATMAP_PAIRS = plan_heatmap_pairs(PAIRS, CFG["cka"]["max_heatmaps"])
+if len(HEATMAP_PAIRS) < len(PAIRS):
+    logger.warning(
+        f"{len(PAIRS)} CKA model pairs > cka.max_heatmaps ({CFG['cka']['max_heatmaps']}): "
+        "no per-pair heatmaps; every value is in summary.csv and cka_corresponding_layers.png"
+    )
 # conda environments for --sdm conda: GPU rules get the CUDA build when the device asks for it
 ENV_CPU = "../../envs/cebra-cpu.yaml"
 ENV_GPU = "../../envs/cebra-gpu.yaml" if CFG["device"].startswith("cuda") else ENV_CPU
@@ -97,7 +104,7 @@ def all_outputs():
         *[f"{R}/activations/{s}.zarr" for s in STORES],
         *cka_outputs(),
         f"{R}/summary.csv",
-        *[f"{R}/figures/cka/{a}__{b}.png" for a, b in PAIRS],
+        *[f"{R}/figures/cka/{a}__{b}.png" for a, b in HEATMAP_PAIRS],
         *([f"{R}/figures/cka_corresponding_layers.png"] if PAIRS else []),
         *([f"{R}/figures/training_loss.png"] if trained_models() else []),
         *analysis_figures(),

@@ -24,7 +24,9 @@ if PAIRS:
             summary=f"{R}/summary.csv",
         output:
             heatmaps=report(
-                expand(f"{R}/figures/cka/{{pair}}.png", pair=[f"{a}__{b}" for a, b in PAIRS]),
+                expand(
+                    f"{R}/figures/cka/{{pair}}.png", pair=[f"{a}__{b}" for a, b in HEATMAP_PAIRS]
+                ),
                 caption="../report/cka_heatmap.rst",
                 category="CKA",
                 subcategory="Layer × layer matrices",
@@ -36,7 +38,7 @@ if PAIRS:
                 subcategory="Corresponding layers",
             ),
         params:
-            pairs=PAIRS,
+            pairs=HEATMAP_PAIRS,
             groups={s: MODELS[m].group for s, (m, _) in STORES.items()},
         log:
             f"{LOGS}/cka_figures.log",
