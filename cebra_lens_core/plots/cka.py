@@ -129,7 +129,8 @@ def corresponding_layer_table(
 
     Only pairs with the same number of layers (and the same layer names where both
     are known) are used. Returns columns ``architecture`` (the layer-name sequence),
-    ``group_pair`` ("A vs B", or "within A"), ``layer``, ``layer_name``, ``value``,
+    ``group_pair`` ("A vs B", or "within A"), ``within`` (both models in one group),
+    ``layer``, ``layer_name``, ``value``,
     ``ci_low``, ``ci_high`` (bootstrap interval) and ``p_value`` (time-shift null; NaN
     where not computed), one row per model pair and layer.
     """
@@ -168,6 +169,7 @@ def corresponding_layer_table(
             {
                 "architecture": " → ".join(seq_a or seq_b or ()) or f"{n_layers[r.model]} layers",
                 "group_pair": label,
+                "within": ga == gb,
                 "layer": int(r.layer),
                 "layer_name": r.layer_name,
                 "value": r.value,
@@ -178,7 +180,7 @@ def corresponding_layer_table(
                 ),
             }
         )
-    columns = ["architecture", "group_pair", "layer", "layer_name", "value"]
+    columns = ["architecture", "group_pair", "within", "layer", "layer_name", "value"]
     return pd.DataFrame(rows, columns=columns + ["ci_low", "ci_high", "p_value"])
 
 
@@ -216,8 +218,7 @@ def plot_corresponding_layers(
     for ax, arch in zip(axes[0], archs, strict=True):
         part_arch = table[table["architecture"] == arch]
         if part_arch["group_pair"].nunique() > max_lines:
-            within = part_arch["group_pair"].str.startswith("within ")
-            pooled = np.where(within, "within groups", "between groups")
+            pooled = np.where(part_arch["within"], "within groups", "between groups")
             part_arch = part_arch.assign(group_pair=pooled)
         for label, part in sorted(part_arch.groupby("group_pair"), key=lambda kv: kv[0]):
             stats = part.groupby("layer").agg(
@@ -228,7 +229,7 @@ def plot_corresponding_layers(
             )
             stats = stats.sort_index()
             n_pairs = int(part.groupby("layer").size().iloc[0])
-            style = "-" if label.startswith("within") else "--"
+            style = "-" if part["within"].iloc[0] else "--"
             (line,) = ax.plot(
                 stats.index, stats["mean"], style, marker="o", label=f"{label} ({n_pairs} pairs)"
             )

@@ -48,6 +48,21 @@ def test_corresponding_layers_groups():
     table = corresponding_layer_table(_summary(), {"x0": "x", "x1": "x", "y0": "y"})
     assert set(table["group_pair"]) == {"within x", "x vs y"}
     assert len(table) == 6
+    assert table.groupby("group_pair")["within"].all().to_dict() == {
+        "within x": True,
+        "x vs y": False,
+    }
+
+
+def test_a_group_named_within_is_still_drawn_as_between_groups():
+    import matplotlib.pyplot as plt
+
+    fig = plot_corresponding_layers(_summary(), {"x0": "within_a", "x1": "z", "y0": "z"})
+    try:
+        styles = {ln.get_label(): ln.get_linestyle() for ln in fig.axes[0].get_lines()}
+        assert styles == {"within_a vs z (2 pairs)": "--"}
+    finally:
+        plt.close(fig)
 
 
 def test_figures_are_byte_identical(tmp_path):
