@@ -10,9 +10,12 @@ Config (``source: files``)::
 
 Every format :func:`cebra.load_data` reads is accepted (``.npy``, ``.npz``, ``.h5``/``.hdf5``
 arrays and pandas DataFrames, ``.mat`` v5 and v7.3, ``.jl``, ``.pkl``, ``.pt``, ``.csv``,
-Excel). ``key`` picks an array in a file holding several; ``columns`` picks columns, by
+Excel). ``key`` picks an array in a file holding several and is required there, for neural
+data and labels alike (the error lists the keys the file holds); ``columns`` picks columns, by
 position for arrays and by name for DataFrames (and for CSV files with a header row). A label
-without ``file`` is read from its session's neural file. Relative paths are resolved against
+without ``file`` is read from its session's neural file; a label equal to a column of the
+neural data is refused (it was read from the wrong array). ``.jl``, ``.pkl`` and ``.pt`` files
+are read fully into memory (joblib files are not memory-mapped). Relative paths are resolved against
 ``base_dir`` (default: the working directory).
 
 Everything is checked before the dataset is built; every error names the session, the label,
@@ -45,6 +48,8 @@ LABEL_KINDS = ("continuous", "discrete")
 
 _H5_SUFFIXES = (".h5", ".hdf5", ".hdf", ".h")
 _SINGLE_ARRAY_SUFFIXES = (".npy", ".csv")
+# pickled containers (CEBRA's ``.jl`` datasets are dicts like {"spikes": ..., "position": ...})
+_CONTAINER_SUFFIXES = (".jl", ".pkl", ".p", ".pt", ".pth")
 
 
 # --------------------------------------------------------------------------- spec checks
@@ -122,22 +127,9 @@ def available_keys(path: Path) -> list[str] | None:
                 return [name for name, _, _ in scipy.io.whosmat(str(path))]
             except (NotImplementedError, ValueError):
                 return _h5_keys(path)  # MAT v7.3 files are HDF5
-        if suffix == ".jl":
-            import joblib
-
-            loaded = joblib.load(path, mmap_mode="r")
-            return [str(k) for k in loaded] if isinstance(loaded, dict) else None
-        if suffix in (".pkl", ".p"):
-            import pickle
-
-            with open(path, "rb") as handle:
-                loaded = pickle.load(handle)
-            return [str(k) for k in loaded] if isinstance(loaded, dict) else None
-        if suffix in (".pt", ".pth"):
-            import torch
-
-            loaded = torch.load(path, map_location="cpu", weights_only=True)
-            return [str(k) for k in loaded] if isinstance(loaded, dict) else None
+        if suffix in _CONTAINER_SUFFIXES:
+            loaded = load_container(path)
+            return [str(k) for k in loaded] if isinstance(loaded, Mapping) else None
         if suffix in (".xls", ".xlsx", ".xlsm"):
             import pandas as pd
 
@@ -145,6 +137,29 @@ def available_keys(path: Path) -> list[str] | None:
     except Exception:  # noqa: BLE001 - listing keys is best effort, the load reports errors
         return None
     return None
+
+
+def load_container(path: Path) -> Any:
+    """The object stored in a ``.jl`` (joblib), ``.pkl``/``.p`` (pickle) or ``.pt``/``.pth``
+    (torch, tensors only) file, read fully into memory.
+
+    joblib files are read without memory-mapping: ``cebra.load_data`` maps them, and joblib
+    then warns that arrays in CEBRA's own ``.jl`` datasets are "not byte aligned" and "may
+    cause segmentation faults" (with an array dump); reading them into memory is safe.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".jl":
+        import joblib
+
+        return joblib.load(path)
+    if suffix in (".pt", ".pth"):
+        import torch  # heavy import: only for torch data files
+
+        return torch.load(path, map_location="cpu", weights_only=True)
+    import pickle
+
+    with open(path, "rb") as handle:
+        return pickle.load(handle)
 
 
 def _h5_keys(path: Path) -> list[str]:
@@ -182,10 +197,14 @@ def _check_key(path: Path, key: Any, where: str) -> None:
                 f"{where}: {path} is a {suffix} file holding a single array; remove key {key!r}"
             )
         return
-    if suffix not in (".npz", *_H5_SUFFIXES, ".mat"):
-        return  # keys of other formats are checked by the reader itself
+    if suffix not in (".npz", *_H5_SUFFIXES, ".mat", *_CONTAINER_SUFFIXES):
+        return  # keys of other formats (Excel sheets) are checked by the reader itself
     keys = available_keys(path)
     if keys is None:
+        if key is not None and suffix in _CONTAINER_SUFFIXES:
+            raise DataError(
+                f"{where}: {path} holds a single object, not a dict of arrays; remove key {key!r}"
+            )
         return
     if key is None:
         top_level = [k for k in keys if "/" not in k]
@@ -240,6 +259,15 @@ def read_array(
     where_key = f"{prefix} ({path}{'' if key is None else f', key {key!r}'})"
     _check_key(path, key, prefix)
     columns = _columns_list(columns, where_key)
+    if path.suffix.lower() in _CONTAINER_SUFFIXES:
+        try:
+            loaded = load_container(path)
+            if key is not None:
+                loaded = loaded[key]
+        except Exception as error:  # noqa: BLE001 - re-raised with the file and the keys present
+            raise _read_error(error, path, where_key, key) from error
+        array, header = _to_numeric(loaded, where_key)
+        return array if columns is None else select_columns(array, columns, header, where_key)
 
     import cebra  # heavy import: only when user files are actually read
 
@@ -301,9 +329,11 @@ def _to_numeric(loaded: Any, where: str) -> tuple[np.ndarray, list[str] | None]:
     """Convert what the reader returned to a numeric array; split off a CSV header row."""
     if hasattr(loaded, "detach"):  # torch tensor
         loaded = loaded.detach().cpu().numpy()
-    array = np.asarray(loaded)
     header = None
-    if array.dtype == object and array.ndim == 2 and array.shape[0] > 1:
+    if hasattr(loaded, "columns") and hasattr(loaded, "to_numpy"):  # pandas DataFrame
+        header, loaded = [str(c) for c in loaded.columns], loaded.to_numpy()
+    array = np.asarray(loaded)
+    if header is None and array.dtype == object and array.ndim == 2 and array.shape[0] > 1:
         first_row = array[0]
         if all(isinstance(v, str) for v in first_row):
             header, array = [str(v).strip() for v in first_row], array[1:]
@@ -460,7 +490,24 @@ def read_session(
             base_dir=base_dir,
             where=where,
         )
+        check_label_not_neural(labels[str(label)], neural, f"{where}, label {str(label)!r}")
     return neural.astype(np.float32), labels, infos
+
+
+def check_label_not_neural(values: np.ndarray, neural: np.ndarray, where: str) -> None:
+    """Refuse a label whose values equal one column of the neural data exactly.
+
+    Such a label was almost certainly read from the wrong array (e.g. the neural array of a
+    file holding several, through a missing or wrong ``key``); training on it and calling
+    it behaviour would give silently wrong results.
+    """
+    same = np.flatnonzero(np.all(neural == np.asarray(values)[:, None], axis=0))
+    if same.size:
+        raise DataError(
+            f"{where}: its values are identical to column {int(same[0])} of the neural data "
+            f"(neuron {int(same[0])}); a label cannot be a recorded neuron. Check the label's "
+            "`file`, `key` and `columns`: it was probably read from the neural array"
+        )
 
 
 def load_files(

@@ -331,3 +331,86 @@ def test_unknown_format_is_reported(tmp_path):
     path.write_text("1,2\n")
     text = _error([{"neural": {"file": str(path)}}])
     assert "data.xyz" in text and "not supported" in text
+
+
+# --------------------------------------------------------------------------- CEBRA's own files
+
+
+def _rat_files(tmp_path, suffix: str):
+    """A CEBRA rat-hippocampus recording (``spikes``, ``position`` = [pos, right, left]) in
+    ``suffix`` format (``.jl`` as CEBRA publishes it: unaligned, written by an old joblib)."""
+    import pickle
+
+    from tests.forge import rat_recording, write_legacy_jl
+
+    arrays = rat_recording(n_timepoints=300, n_neurons=12)
+    path = tmp_path / f"achilles{suffix}"
+    if suffix == ".jl":
+        write_legacy_jl(path, arrays)
+    elif suffix == ".pt":
+        import torch
+
+        torch.save({k: torch.from_numpy(v) for k, v in arrays.items()}, path)
+    else:
+        path.write_bytes(pickle.dumps(arrays))
+    return path, arrays
+
+
+RAT_LABELS = {
+    "position": {"key": "position", "columns": [0], "unit": "m"},
+    "direction": {"key": "position", "columns": [1], "kind": "discrete"},
+}
+
+
+@pytest.mark.parametrize("suffix", [".jl", ".pkl", ".pt"])
+def test_cebra_container_files_round_trip(tmp_path, suffix):
+    path, arrays = _rat_files(tmp_path, suffix)
+    session = {"neural": {"file": str(path), "key": "spikes"}, "labels": RAT_LABELS}
+    ds = load_files("rat", [session])
+    np.testing.assert_array_equal(ds.sessions[0].neural, arrays["spikes"])
+    np.testing.assert_array_equal(ds.sessions[0].labels["position"], arrays["position"][:, 0])
+    np.testing.assert_array_equal(ds.sessions[0].labels["direction"], arrays["position"][:, 1])
+
+
+@pytest.mark.parametrize("suffix", [".jl", ".pkl", ".pt"])
+def test_label_without_key_in_a_multi_array_file_is_an_error(tmp_path, suffix):
+    """Without `key` a label used to be read from the neural array (spike counts became
+    'position in m'): every multi-array format now needs the key, and the error lists them."""
+    path, _ = _rat_files(tmp_path, suffix)
+    session = {
+        "neural": {"file": str(path), "key": "spikes"},
+        "labels": {"position": {"columns": [0], "unit": "m"}},
+    }
+    with pytest.raises(DataError, match=r"label 'position'.*holds several arrays.*'spikes'"):
+        load_files("rat", [session])
+    with pytest.raises(DataError, match=r"neural.*holds several arrays.*'position'"):
+        load_files("rat", [{"neural": {"file": str(path)}}])
+    with pytest.raises(DataError, match=r"key 'spike' not found.*'spikes', 'position'"):
+        load_files("rat", [{"neural": {"file": str(path), "key": "spike"}}])
+
+
+def test_label_identical_to_a_neural_column_is_an_error(tmp_path):
+    neural, position, _ = _recording(4, 5)
+    np.savez(tmp_path / "r.npz", neural=neural, position=position)
+    session = {
+        "neural": {"file": str(tmp_path / "r.npz"), "key": "neural"},
+        "labels": {"position": {"key": "neural", "columns": [3], "unit": "m"}},
+    }
+    with pytest.raises(DataError, match=r"label 'position'.*identical to column 3 of the neural"):
+        load_files("r", [session])
+
+
+def test_cebra_jl_is_read_without_the_memory_map_warning(tmp_path):
+    """CEBRA's `.jl` files make joblib warn 'not byte aligned ... segmentation faults' when
+    memory-mapped (as cebra.load_data does); reading them must not alarm the user."""
+    import warnings
+
+    import joblib
+
+    path, arrays = _rat_files(tmp_path, ".jl")
+    with pytest.warns(UserWarning, match="not byte aligned"):  # the fixture is a faithful one
+        joblib.load(path, mmap_mode="r")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        neural = read_array(path, "spikes")
+    np.testing.assert_array_equal(neural, arrays["spikes"])
