@@ -64,9 +64,10 @@ def read_checkpoint(path: str | os.PathLike, *, trust: bool = False) -> dict:
         if not trust:
             raise ModelFileError(
                 f"refused to load {path}: it contains Python objects outside CEBRA's allowlist "
-                "of safe types, and unpickling them could execute arbitrary code. If you trust "
-                "this file, set `trust_model_files: true` in the config (or pass trust=True). "
-                f"Detail: {str(err).splitlines()[0]}"
+                "of safe types (e.g. a whole cebra.CEBRA object pickled with torch.save(model)), "
+                "and unpickling them could execute arbitrary code. If you trust this file, set "
+                "`trust_model_files: true` in the config (or pass trust=True). "
+                f"{_RESAVE_HINT}. Detail: {str(err).splitlines()[0]}"
             ) from None
         checkpoint = _load_trusted(path)
     except Exception as err:  # noqa: BLE001 - torch raises many types for non-checkpoint bytes
@@ -84,11 +85,19 @@ def _load_trusted(path: Path) -> Any:
         raise ModelFileError(f"could not unpickle model file {path}: {err}") from None
 
 
+#: how to re-save a model so that the safe loader reads it
+_RESAVE_HINT = (
+    "Save models with `model.save(path)` (cebra.CEBRA.save, the default 'sklearn' backend), "
+    "e.g. `cebra_lens_core.models.load_model(old, trust=True).save(new)` once, on a machine "
+    "where you trust the file"
+)
+
+
 def _as_checkpoint_dict(checkpoint: Any, path: Path) -> dict:
     import cebra
 
-    if isinstance(checkpoint, cebra.CEBRA):  # saved with the deprecated torch backend
-        checkpoint = checkpoint._get_state_dict()
+    if isinstance(checkpoint, cebra.CEBRA):  # `torch.save(model)` or CEBRA's "torch" backend
+        checkpoint = _estimator_checkpoint(checkpoint, path)
     if not isinstance(checkpoint, dict):
         raise ModelFileError(
             f"{path} is not a CEBRA checkpoint: expected the dict written by CEBRA.save, "
@@ -101,6 +110,36 @@ def _as_checkpoint_dict(checkpoint: Any, path: Path) -> dict:
             f"(found {sorted(map(str, checkpoint))}); save models with cebra.CEBRA.save()"
         )
     return checkpoint
+
+
+def _estimator_checkpoint(model: Any, path: Path) -> dict:
+    """The ``CEBRA.save`` dict of a pickled ``cebra.CEBRA`` object, from whatever attributes the
+    (possibly older) pickled object has; missing ones are filled by :func:`repair_checkpoint`."""
+    state_keys = ("label_types_", "device_", "n_features_", "n_features_in_", "num_sessions_")
+    state_keys += ("offset_", "solver_name_")
+    solver = getattr(model, "solver_", None)
+    if solver is None or not hasattr(solver, "model"):
+        raise ModelFileError(
+            f"{path} holds a pickled cebra.CEBRA object that was never fitted (no solver_); "
+            f"nothing to analyse. {_RESAVE_HINT}"
+        )
+    try:
+        args = model.get_params()
+        solver_state = {"model": solver.model.state_dict()}
+        for key in ("optimizer", "criterion"):
+            part = getattr(solver, key, None)
+            if part is not None:
+                solver_state[key] = part.state_dict()
+    except Exception as err:  # noqa: BLE001 - an object pickled by another CEBRA version
+        raise ModelFileError(
+            f"could not read the pickled cebra.CEBRA object in {path} "
+            f"({type(err).__name__}: {err}). {_RESAVE_HINT}"
+        ) from None
+    for key in ("n_features", "num_sessions"):
+        if hasattr(solver, key):
+            solver_state[key] = getattr(solver, key)
+    state = {key: model.__dict__[key] for key in state_keys if key in model.__dict__}
+    return {"args": args, "state": state, "state_dict": solver_state}
 
 
 def repair_checkpoint(checkpoint: dict, device: str = "cpu") -> dict:
@@ -140,6 +179,8 @@ def repair_checkpoint(checkpoint: dict, device: str = "cpu") -> dict:
         )
     state.setdefault("label_types_", None)
     solver_state.setdefault("n_features", state["n_features_"])
+    if state["num_sessions_"] is not None:  # multi-session solvers check session ids with it
+        solver_state.setdefault("num_sessions", state["num_sessions_"])
     for key, default in _SOLVER_DEFAULTS.items():
         solver_state.setdefault(key, default())
     return {**checkpoint, "args": args, "state": state, "state_dict": solver_state}
@@ -171,5 +212,25 @@ def load_model(path: str | os.PathLike, device: str = "cpu", *, trust: bool = Fa
         ) from None
     n_features = model.n_features_
     model.solver_.n_features = list(n_features) if isinstance(n_features, list) else n_features
+    if model.num_sessions_ is not None:
+        model.solver_.num_sessions = int(model.num_sessions_)
     model.model_.eval()
     return model
+
+
+def checkpoint_input_widths(path: str | os.PathLike, *, trust: bool = False) -> list[int]:
+    """Input neurons of each session's encoder, read from the checkpoint without rebuilding
+    the model (cheap: used to check a config before any job runs).
+
+    Returns ``[n]`` for a single-session model, ``[n_0, n_1, ...]`` for a multi-session one.
+
+    Raises:
+        FileNotFoundError, ModelFileError: see :func:`read_checkpoint`.
+    """
+    checkpoint = read_checkpoint(path, trust=trust)
+    n_features = checkpoint["state"].get("n_features_")
+    if n_features is None:
+        raise ModelFileError(f"{path}: the checkpoint does not say how many neurons it takes")
+    if isinstance(n_features, (list, tuple)):
+        return [int(n) for n in n_features]
+    return [int(n_features)]

@@ -117,3 +117,64 @@ def test_malicious_pickle_refused_and_payload_never_runs(conv_model, tmp_path):
     with pytest.raises(ModelFileError, match="trust_model_files: true"):
         load_model(tmp_path / "evil.pt")
     assert not marker.exists()
+
+
+# --------------------------------------------------------------------------- users' files
+
+
+def test_legacy_gpu_multi_session_checkpoint_transforms_every_session(
+    multi_model, multi_dataset, tmp_path
+):
+    """A multi-session model saved by CEBRA 0.4 on a GPU (no solver `num_sessions`, CUDA
+    device strings) used to fail in transform() with an AttributeError."""
+    from tests.forge import write_legacy_checkpoint
+
+    path = write_legacy_checkpoint(multi_model, tmp_path / "old_ms.pt")
+    loaded = load_model(path)
+    assert loaded.device_ == "cpu" and loaded.num_sessions == 2
+    for k, session in enumerate(multi_dataset.sessions):
+        np.testing.assert_allclose(
+            loaded.transform(session.neural, session_id=k),
+            multi_model.transform(session.neural, session_id=k),
+            atol=1e-6,
+        )
+    from cebra_lens_core.models.load import checkpoint_input_widths
+
+    assert checkpoint_input_widths(path) == [s.n_neurons for s in multi_dataset.sessions]
+
+
+def test_pickled_cebra_object_needs_trust_and_then_loads(multi_model, multi_dataset, tmp_path):
+    """`torch.save(model)` (how many users save): a ModelFileError that says how to re-save,
+    with no terminal escape codes, unless the file is trusted; then it loads and transforms."""
+    path = tmp_path / "pickled.pt"
+    torch.save(multi_model, path)
+    with pytest.raises(ModelFileError) as info:
+        load_model(path)
+    message = str(info.value)
+    assert "trust_model_files: true" in message and "model.save(path)" in message
+    assert "\x1b" not in message
+    loaded = load_model(path, trust=True)
+    X = multi_dataset.sessions[1].neural
+    np.testing.assert_allclose(
+        loaded.transform(X, session_id=1), multi_model.transform(X, session_id=1), atol=1e-6
+    )
+
+
+def test_pickled_object_of_an_older_cebra_loads_when_trusted(multi_model, multi_dataset, tmp_path):
+    """An object pickled by an older CEBRA lacks attributes that CEBRA._get_state reads."""
+    import copy
+
+    old = copy.deepcopy(multi_model)
+    for key in ("n_features_in_", "num_sessions_"):
+        old.__dict__.pop(key)
+    del old.solver_.n_features, old.solver_.num_sessions
+    torch.save(old, tmp_path / "old_object.pt")
+    loaded = load_model(tmp_path / "old_object.pt", trust=True)
+    X = multi_dataset.sessions[0].neural
+    np.testing.assert_allclose(
+        loaded.transform(X, session_id=0), multi_model.transform(X, session_id=0), atol=1e-6
+    )
+
+
+def test_model_file_error_messages_are_plain_text():
+    assert str(ModelFileError("\x1b[31mbad\x1b[0m file")) == "bad file"
