@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import glob
 import hashlib
 import json
 import os
@@ -68,6 +69,9 @@ class ModelEntry:
         varied: for models from a ``sweep``, the swept setting and its value
             (``{"output_dimension": 3}``); empty for the sweep's base model and other models.
         sweep_base: name of the config entry a sweep model came from ("" without sweep).
+        sessions: loaded models with ``session``: model session -> dataset session (only
+            these sessions are analysed); ``None``: session ``k`` of the model is session
+            ``k`` of the dataset.
     """
 
     name: str
@@ -79,6 +83,7 @@ class ModelEntry:
     kind: str = "cebra"
     varied: dict = field(default_factory=dict)
     sweep_base: str = ""
+    sessions: dict | None = None
 
     @property
     def trained(self) -> bool:
@@ -102,6 +107,7 @@ class ModelEntry:
             "file": self.file or "",
             "varied": dict(self.varied),
             "sweep_base": self.sweep_base,
+            "sessions": dict(self.sessions) if self.sessions is not None else None,
             **{k: self.training[k] for k in keys if k in self.training},
         }
 
@@ -315,14 +321,8 @@ def expand_models(config: Mapping) -> list[ModelEntry]:
                     )
                 )
             continue
-        if "file" in item:
-            training_keys = sorted(set(item) & set(TRAINING_KEYS + ("seeds", "seed")))
-            if training_keys:
-                raise ConfigError(
-                    f"model {name!r} is loaded from file {item['file']!r}; training keys "
-                    f"{training_keys} do not apply (remove them or remove `file`)"
-                )
-            entries.append(ModelEntry(name, name, item["dataset"], -1, str(item["file"])))
+        if "file" in item or "files" in item:
+            entries += _loaded_models(item)
             continue
         if "seeds" in item and "seed" in item:
             raise ConfigError(f"model {name!r}: give either `seed` or `seeds`, not both")
@@ -355,6 +355,76 @@ def expand_models(config: Mapping) -> list[ModelEntry]:
                 )
             )
     return entries
+
+
+def _loaded_models(item: Mapping) -> list[ModelEntry]:
+    """Models of a ``file`` entry (one model) or a ``files`` entry (one model per checkpoint,
+    ``<name>_seed<k>`` in group ``<name>``; ``k`` from ``seeds`` or 0, 1, ... in file order)."""
+    name = item["name"]
+    if "file" in item and "files" in item:
+        raise ConfigError(f"model {name!r}: give either `file` or `files`, not both")
+    allowed_seeds = ("seeds",) if "files" in item else ()
+    training_keys = sorted(
+        set(item) & (set(TRAINING_KEYS) | {"seeds", "seed"}) - set(allowed_seeds)
+    )
+    if training_keys:
+        key = "file" if "file" in item else "files"
+        raise ConfigError(
+            f"model {name!r} is loaded from {key} {item[key]!r}; training keys "
+            f"{training_keys} do not apply (remove them, or remove `file`/`files` to train)"
+        )
+    sessions = _session_mapping(name, item.get("session"))
+    if "file" in item:
+        return [ModelEntry(name, name, item["dataset"], -1, str(item["file"]), sessions=sessions)]
+    files = expand_model_files(name, item["files"])
+    seeds = item.get("seeds", list(range(len(files))))
+    if len(seeds) != len(files) or len(set(seeds)) != len(seeds):
+        raise ConfigError(
+            f"model {name!r}: `seeds` {list(seeds)} must give one distinct seed per file "
+            f"({len(files)} files: {files})"
+        )
+    return [
+        ModelEntry(f"{name}_seed{seed}", name, item["dataset"], int(seed), path, sessions=sessions)
+        for seed, path in zip(seeds, files, strict=True)
+    ]
+
+
+def expand_model_files(name: str, files: str | list, base: str | os.PathLike = ".") -> list[str]:
+    """The checkpoint paths of a ``files`` entry: a list as given, or one glob pattern expanded
+    (sorted, relative to ``base``, the working directory). A pattern matching nothing is an error."""
+    if not isinstance(files, str):
+        return [str(f) for f in files]
+    if not glob.has_magic(files):
+        return [files]
+    matches = sorted(glob.glob(files, root_dir=base))
+    if not matches:
+        raise ConfigError(
+            f"model {name!r}: `files: {files}` matches no file (relative to "
+            f"{Path(base).resolve()}); give a list of paths or a pattern like models/rat_*.pt"
+        )
+    return matches
+
+
+def _session_mapping(name: str, session: Any) -> dict[int, int] | None:
+    """``session: k`` -> ``{k: 0}``; a mapping -> ``{model session: dataset session}``."""
+    if session is None:
+        return None
+    if isinstance(session, int):
+        return {int(session): 0}
+    mapping = {}
+    for key, value in session.items():
+        try:
+            mapping[int(key)] = int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"model {name!r}: `session` keys are model session numbers, got {key!r}"
+            ) from None
+    if len(set(mapping.values())) != len(mapping):
+        raise ConfigError(
+            f"model {name!r}: `session` {session} maps two model sessions to one dataset "
+            "session; each dataset session can be analysed with one encoder only"
+        )
+    return mapping
 
 
 def check_references(config: Mapping, models: list[ModelEntry]) -> None:
@@ -536,8 +606,76 @@ def prepare_config(config: Mapping, schema_path: str | os.PathLike) -> dict:
             _check_generator_params(name, source, spec.get("params") or {})
     models = expand_models(effective)
     check_references(effective, models)
+    check_loaded_models(effective, models)
     effective["_models"] = models
     return effective
+
+
+def check_loaded_models(config: Mapping, models: list[ModelEntry], base: str = ".") -> None:
+    """Start-up checks of models loaded from files, against their dataset.
+
+    Reads each checkpoint's session count and input widths (without rebuilding the model) and
+    checks: the file exists; a model with a different number of sessions than its dataset
+    names the sessions to analyse (``session``); the mapped sessions exist on both sides; each
+    analysed encoder takes as many neurons as its dataset session has (where the dataset's
+    width is known before loading it).
+
+    Raises:
+        ConfigError: naming the model, its file, and how to write ``session``.
+    """
+    from cebra_lens_core.workflow import dataset_input_widths
+
+    for m in models:
+        if m.file is None:
+            continue
+        path = resolve_path(m.file, base)
+        where = f"model {m.name!r} (file {m.file})"
+        if not Path(path).is_file():
+            raise ConfigError(f"{where}: the model file does not exist (looked for {path})")
+        from cebra_lens_core.models.errors import ModelFileError
+        from cebra_lens_core.models.load import checkpoint_input_widths
+
+        try:
+            model_widths = checkpoint_input_widths(path, trust=config["trust_model_files"])
+        except ModelFileError as err:
+            raise ConfigError(f"{where}: {err}") from None
+        spec = config["datasets"][m.dataset]
+        data_widths = dataset_input_widths(spec, base)
+        n_model, n_data = len(model_widths), len(data_widths)
+        example = (
+            "session: <model session>"
+            if n_data == 1
+            else "session: {<model session>: <dataset session>, ...}"
+        )
+        if m.sessions is None:
+            if n_model != n_data:
+                raise ConfigError(
+                    f"{where} has {n_model} session(s) but dataset {m.dataset!r} has {n_data}; "
+                    f"say which session(s) of the model to analyse with `{example}` "
+                    f"(e.g. `session: {n_model - 1}`"
+                    + (")" if n_data == 1 else " for one, or a mapping)")
+                )
+            pairs = {k: k for k in range(n_model)}
+        else:
+            pairs = m.sessions
+        for model_session, data_session in sorted(pairs.items()):
+            if not 0 <= model_session < n_model:
+                raise ConfigError(
+                    f"{where}: `session` names model session {model_session}, but the model "
+                    f"has {n_model} session(s) (0 … {n_model - 1})"
+                )
+            if not 0 <= data_session < n_data:
+                raise ConfigError(
+                    f"{where}: `session` maps to dataset session {data_session}, but dataset "
+                    f"{m.dataset!r} has {n_data} session(s) (0 … {n_data - 1})"
+                )
+            known = data_widths[data_session]
+            if known is not None and known != model_widths[model_session]:
+                raise ConfigError(
+                    f"{where}: model session {model_session} takes {model_widths[model_session]} "
+                    f"neurons, but session {data_session} of dataset {m.dataset!r} has {known}; "
+                    f"pick the matching session with `{example}`"
+                )
 
 
 _COMMON_DATASET_KEYS = ("source", "test_fraction", "description")

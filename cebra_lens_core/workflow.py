@@ -12,6 +12,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
+
 
 def n_sessions(dataset_spec: Mapping) -> int:
     """Number of recording sessions a dataset spec yields (known before loading it)."""
@@ -23,22 +25,94 @@ def n_sessions(dataset_spec: Mapping) -> int:
     return int(dataset_spec.get("params", {}).get("n_sessions", 1))
 
 
+def dataset_input_widths(dataset_spec: Mapping, base: str | os.PathLike = ".") -> list[int | None]:
+    """Neurons of each session of a dataset spec, as far as known before loading the data.
+
+    Synthetic generators: ``n_neurons`` (+ 5 per further session); ``files``: the array's
+    shape read from the file header for ``.npy``, ``.npz`` and HDF5 arrays, from the loaded
+    object for ``.jl``/``.pkl``/``.pt`` files up to 256 MiB (or the number of ``columns``);
+    ``None`` where only loading the data would tell (other formats, registry).
+    """
+    source = dataset_spec["source"]
+    if source == "registry":
+        return [None]
+    if source != "files":
+        from cebra_lens_core.data import generator_parameters
+        from cebra_lens_core.data.synthetic import NEURONS_PER_SESSION
+
+        params = {**generator_parameters(source), **dict(dataset_spec.get("params") or {})}
+        n = int(params["n_neurons"])
+        return [n + NEURONS_PER_SESSION * k for k in range(n_sessions(dataset_spec))]
+    return [_neural_width(session["neural"], base) for session in dataset_spec["sessions"]]
+
+
+#: pickled recordings (``.jl``, ``.pkl``, ``.pt``) up to this size are read at start-up to
+#: learn their width; larger ones are checked by the extraction job
+_MAX_STARTUP_READ_BYTES = 256 * 2**20
+
+
+def _neural_width(spec: Mapping, base: str | os.PathLike) -> int | None:
+    if spec.get("columns"):
+        return len(spec["columns"])
+    path = Path(spec["file"]).expanduser()
+    path = path if path.is_absolute() else Path(base) / path
+    suffix, key = path.suffix.lower(), spec.get("key")
+    try:
+        if suffix == ".npy":
+            shape = np.load(path, mmap_mode="r").shape
+        elif suffix == ".npz" and key is not None:
+            with np.load(path) as archive:
+                shape = archive[key].shape
+        elif suffix in (".h5", ".hdf5") and key is not None:
+            import h5py
+
+            with h5py.File(path, "r") as handle:
+                shape = handle[key].shape
+        elif suffix in (".jl", ".pkl", ".p", ".pt", ".pth") and key is not None:
+            if path.stat().st_size > _MAX_STARTUP_READ_BYTES:
+                return None  # too large to read at start-up: checked when extracting
+            from cebra_lens_core.data.files import load_container
+
+            shape = np.shape(load_container(path)[key])
+        else:
+            return None
+    except Exception:  # noqa: BLE001 - unreadable here: the dataset job reports it
+        return None
+    return int(shape[1]) if len(shape) == 2 else None
+
+
+def store_model_session(model, dataset_session: int | None) -> int | None:
+    """The encoder (model session) a store of ``model`` on ``dataset_session`` uses: the
+    config's ``session`` mapping when given, else the dataset session itself."""
+    if model.sessions is None:
+        return dataset_session
+    inverse = {d: k for k, d in model.sessions.items()}
+    return inverse[0 if dataset_session is None else dataset_session]
+
+
+def _dataset_sessions(model, n: int) -> list[int | None]:
+    """Dataset sessions a model has stores on (``None``: the one session of a dataset)."""
+    if n == 1:
+        return [None]
+    return sorted(model.sessions.values()) if model.sessions is not None else list(range(n))
+
+
 def plan_stores(config: Mapping) -> dict[str, tuple[str, int | None]]:
-    """Activation stores of a run: store name -> (model name, session id).
+    """Activation stores of a run: store name -> (model name, dataset session id).
 
     A model on a single-session dataset has one store named like the model
-    (session ``None``); on an ``n``-session dataset it has ``n`` stores named
-    ``<model>_session<k>`` (session ``k``).
+    (session ``None``); on an ``n``-session dataset it has one store per session, named
+    ``<model>_session<k>`` (session ``k``). A loaded model with a ``session`` mapping has
+    stores on the mapped dataset sessions only.
     """
     stores: dict[str, tuple[str, int | None]] = {}
+    expected = 0
     for m in config["_models"]:
-        n = n_sessions(config["datasets"][m.dataset])
-        if n == 1:
-            stores[m.name] = (m.name, None)
-        else:
-            for k in range(n):
-                stores[f"{m.name}_session{k}"] = (m.name, k)
-    if len(stores) != sum(n_sessions(config["datasets"][m.dataset]) for m in config["_models"]):
+        sessions = _dataset_sessions(m, n_sessions(config["datasets"][m.dataset]))
+        expected += len(sessions)
+        for k in sessions:
+            stores[m.name if k is None else f"{m.name}_session{k}"] = (m.name, k)
+    if len(stores) != expected:
         from cebra_lens_core.config import ConfigError
 
         raise ConfigError(
@@ -220,7 +294,8 @@ def bootstrap_params(config: Mapping, dataset: str) -> dict:
 def plan_seed_groups(
     config: Mapping, stores: Mapping[str, tuple[str, int | None]]
 ) -> dict[str, list[str]]:
-    """Groups of stores that differ only by training seed (for consistency), with >= 2 runs.
+    """Groups of stores that differ only by training seed (for consistency), with >= 2 runs:
+    the seeds of a trained entry, or the checkpoints of a loaded ``files`` entry.
 
     Key: the group name (``<group>_session<k>`` on multi-session data); value: its stores.
     """
@@ -228,7 +303,7 @@ def plan_seed_groups(
     groups: dict[str, list[str]] = {}
     for store, (model, session) in stores.items():
         m = models[model]
-        if not m.trained:
+        if m.baseline:  # trained seeds and loaded checkpoints (`files`) of one config entry
             continue
         key = m.group if session is None else f"{m.group}_session{session}"
         groups.setdefault(key, []).append(store)

@@ -14,7 +14,12 @@ options = {k: v for k, v in params.options.items() if k not in ("enabled", "thre
 dataset = read_dataset(snakemake.input.dataset)
 model = load_model(snakemake.input.model, device=resolve_device(params.device), trust=params.trust)
 rows, arrays = attribution_analysis(
-    model, dataset, name=snakemake.wildcards.store, session=params.session, **options
+    model,
+    dataset,
+    name=snakemake.wildcards.store,
+    session=params.session,
+    model_session=params.model_session,
+    **options,
 )
 save_arrays(arrays, snakemake.output.arrays)
 write_rows(rows, snakemake.output.table)

@@ -3,7 +3,7 @@
 Baselines (`kind: pca` ...) are fitted here and stored as a one-layer store."""
 # `snakemake` (input, output, params, log, threads) is injected by Snakemake.
 
-from cebra_lens_core.data import read_dataset
+from cebra_lens_core.data import DataError, read_dataset
 from cebra_lens_core.workflow import resolve_device, setup_job
 
 log = setup_job(snakemake)
@@ -14,10 +14,11 @@ recording = dataset.sessions[0 if session is None else session]
 attrs = {**{k: ("" if v is None else v) for k, v in info.items()}, "dataset_name": dataset.name}
 labels = dict(labels=recording.labels, label_info=dataset.label_info, train=recording.train)
 log.info(
-    "%s %s (session %s): %s time points × %d neurons",
+    "%s %s (dataset session %s, model session %s): %s time points × %d neurons",
     "fitting baseline" if info["kind"] != "cebra" else "extracting",
     info["model"],
     session,
+    info["model_session"],
     *recording.neural.shape,
 )
 if info["kind"] != "cebra":
@@ -41,12 +42,18 @@ else:
         device=resolve_device(snakemake.params.device),
         trust=snakemake.params.trust,
     )
-    write_activation_store(
-        snakemake.output[0],
-        model,
-        recording.neural,
-        session,
-        chunk_size=snakemake.params.chunk_size,
-        attrs=attrs,
-        **labels,
-    )
+    model_session = info["model_session"]
+    if model_session is None and model.num_sessions_ is not None:
+        model_session = 0  # a multi-session model with a single session
+    try:
+        write_activation_store(
+            snakemake.output[0],
+            model,
+            recording.neural,
+            model_session,
+            chunk_size=snakemake.params.chunk_size,
+            attrs=attrs,
+            **labels,
+        )
+    except DataError as err:  # e.g. neuron count: name the model file
+        raise DataError(f"model file {snakemake.input.model}: {err}") from None

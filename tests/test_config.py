@@ -121,18 +121,132 @@ def test_invalid_configs_name_the_problem(change, message):
         prepare(_with(change))
 
 
-def test_file_model_and_explicit_pairs():
+def test_file_model_and_explicit_pairs(conv_model, tmp_path):
+    from cebra_lens_core.models import save_model
+
+    save_model(conv_model, tmp_path / "mine.pt")  # 12 neurons
     cfg = _with(
         lambda c: c["models"].append(
-            {"name": "mine", "dataset": "hippocampus", "file": "models/mine.pt"}
+            {"name": "mine", "dataset": "hippocampus", "file": str(tmp_path / "mine.pt")}
         )
     )
+    cfg["datasets"]["hippocampus"]["params"]["n_neurons"] = 12
     cfg["cka"]["pairs"] = [["mine", "offset10_time_seed0"]]
     out = prepare(cfg)
     mine = [m for m in out["_models"] if m.name == "mine"][0]
-    assert mine.file == "models/mine.pt" and not mine.trained and mine.training == {}
+    assert mine.file == str(tmp_path / "mine.pt") and not mine.trained and mine.training == {}
+    cfg["datasets"]["hippocampus"]["params"]["n_neurons"] = 60
+    with pytest.raises(ConfigError, match=r"mine.pt\): model session 0 takes 12 neurons, but"):
+        prepare(cfg)
+    cfg["models"][-1]["file"] = str(tmp_path / "absent.pt")
+    with pytest.raises(ConfigError, match=r"absent.pt\): the model file does not exist"):
+        prepare(cfg)
 
 
 def test_config_hash_is_stable_and_sensitive():
     assert config_hash({"a": 1, "b": [1, 2]}) == config_hash({"b": [1, 2], "a": 1})
     assert config_hash({"a": 1}) != config_hash({"a": 2})
+
+
+# --------------------------------------------------------------------------- loaded models
+
+
+def _rat_config(tmp_path, models, n_neurons=(13,)):
+    """A `files` dataset of ``len(n_neurons)`` sessions (npz with `spikes`, `position`)."""
+    import numpy as np
+
+    sessions = []
+    for k, n in enumerate(n_neurons):
+        path = tmp_path / f"rec{k}.npz"
+        np.savez(path, spikes=np.ones((50, n)), position=np.linspace(0, 1, 50))
+        sessions.append(
+            {
+                "neural": {"file": str(path), "key": "spikes"},
+                "labels": {"position": {"key": "position", "unit": "m"}},
+            }
+        )
+    return {
+        "datasets": {"rat": {"source": "files", "sessions": sessions}},
+        "models": models,
+    }
+
+
+def test_multi_session_checkpoint_needs_session_on_a_one_session_dataset(multi_model, tmp_path):
+    """A 2-session model (12 and 13 neurons) on one recording of 13 neurons."""
+    from cebra_lens_core.workflow import plan_stores, store_model_session
+    from tests.forge import write_legacy_checkpoint
+
+    write_legacy_checkpoint(multi_model, tmp_path / "ms.pt")
+    entry = {"name": "ms", "dataset": "rat", "file": str(tmp_path / "ms.pt")}
+    with pytest.raises(
+        ConfigError, match=r"ms.pt\) has 2 session\(s\) but dataset 'rat' has 1.*`session: 1`"
+    ):
+        prepare(_rat_config(tmp_path, [entry]))
+    with pytest.raises(
+        ConfigError, match=r"model session 0 takes 12 neurons, but session 0 .* has 13"
+    ):
+        prepare(_rat_config(tmp_path, [{**entry, "session": 0}]))
+    with pytest.raises(ConfigError, match=r"names model session 2, but the model has 2"):
+        prepare(_rat_config(tmp_path, [{**entry, "session": 2}]))
+    cfg = prepare(_rat_config(tmp_path, [{**entry, "session": 1}]))
+    stores = plan_stores(cfg)
+    assert stores == {"ms": ("ms", None)}  # one store, no placeholder session
+    assert store_model_session(cfg["_models"][0], None) == 1
+
+
+def test_session_mapping_on_a_multi_session_dataset(multi_model, tmp_path):
+    from cebra_lens_core.models import save_model
+    from cebra_lens_core.workflow import plan_stores, store_model_session
+
+    save_model(multi_model, tmp_path / "ms.pt")
+    entry = {"name": "ms", "dataset": "rat", "file": str(tmp_path / "ms.pt")}
+    three = (12, 99, 13)
+    with pytest.raises(ConfigError, match="has 2 session.*dataset 'rat' has 3.*mapping"):
+        prepare(_rat_config(tmp_path, [entry], three))
+    cfg = prepare(_rat_config(tmp_path, [{**entry, "session": {0: 0, 1: 2}}], three))
+    assert plan_stores(cfg) == {"ms_session0": ("ms", 0), "ms_session2": ("ms", 2)}
+    assert [store_model_session(cfg["_models"][0], k) for k in (0, 2)] == [0, 1]
+    with pytest.raises(ConfigError, match="two model sessions to one dataset session"):
+        prepare(_rat_config(tmp_path, [{**entry, "session": {0: 0, 1: 0}}], three))
+    with pytest.raises(ConfigError, match="model session 1 takes 13 neurons, but session 1"):
+        prepare(_rat_config(tmp_path, [{**entry, "session": {0: 0, 1: 1}}], three))
+
+
+def test_checkpoint_files_form_one_seed_group(multi_model, tmp_path):
+    """`files:` (a list or a glob) gives the seeds of one model: a consistency group."""
+    from cebra_lens_core.models import save_model
+    from cebra_lens_core.workflow import plan_seed_groups, plan_stores
+
+    for k in range(3):
+        save_model(multi_model, tmp_path / f"rat_seed{k}.pt")
+    entry = {"name": "rat", "dataset": "rat", "files": str(tmp_path / "rat_*.pt"), "session": 1}
+    cfg = prepare(_rat_config(tmp_path, [entry]))
+    models = cfg["_models"]
+    assert [m.name for m in models] == ["rat_seed0", "rat_seed1", "rat_seed2"]
+    assert {m.group for m in models} == {"rat"} and [m.seed for m in models] == [0, 1, 2]
+    assert plan_seed_groups(cfg, plan_stores(cfg)) == {
+        "rat": ["rat_seed0", "rat_seed1", "rat_seed2"]
+    }
+    listed = {**entry, "files": [str(tmp_path / "rat_seed2.pt"), str(tmp_path / "rat_seed0.pt")]}
+    cfg = prepare(_rat_config(tmp_path, [{**listed, "seeds": [7, 3]}]))
+    assert [(m.name, Path(m.file).name) for m in cfg["_models"]] == [
+        ("rat_seed7", "rat_seed2.pt"),
+        ("rat_seed3", "rat_seed0.pt"),
+    ]
+    with pytest.raises(ConfigError, match="one distinct seed per file"):
+        prepare(_rat_config(tmp_path, [{**listed, "seeds": [1]}]))
+    with pytest.raises(ConfigError, match="matches no file"):
+        prepare(_rat_config(tmp_path, [{**entry, "files": str(tmp_path / "nope_*.pt")}]))
+    with pytest.raises(ConfigError, match="training keys"):
+        prepare(_rat_config(tmp_path, [{**entry, "architecture": "offset10-model"}]))
+
+
+def test_pickled_model_object_is_refused_at_start_up(multi_model, tmp_path):
+    import torch
+
+    torch.save(multi_model, tmp_path / "obj.pt")
+    entry = {"name": "obj", "dataset": "rat", "file": str(tmp_path / "obj.pt"), "session": 1}
+    with pytest.raises(ConfigError, match="obj.pt.*trust_model_files: true.*model.save"):
+        prepare(_rat_config(tmp_path, [entry]))
+    cfg = prepare({**_rat_config(tmp_path, [entry]), "trust_model_files": True})
+    assert cfg["_models"][0].sessions == {1: 0}

@@ -52,6 +52,7 @@ def attribution_analysis(
     *,
     name: str,
     session: int | None = None,
+    model_session: int | None = None,
     methods: Sequence[str] | None = None,
     max_samples: int = 500,
     batch_size: int = 128,
@@ -78,6 +79,8 @@ def attribution_analysis(
     (Spearman correlation of two methods' |maps|, other method in ``label``);
     ``moore_penrose_fraction`` for the pseudo-inverse methods. ``device``: where the maps are
     computed (``None``: where the model is; see :mod:`cebra_lens_core.devices`).
+    ``session`` is the dataset session, ``model_session`` the encoder that analyses it
+    (default: the same number; a one-session model on a one-session dataset: ``None``).
     """
     from cebra_lens_core.metrics.attribution import (
         DEFAULT_METHODS,
@@ -88,6 +91,9 @@ def attribution_analysis(
 
     k = 0 if session is None else int(session)
     recording = dataset.sessions[k]
+    encoder_session = session if model_session is None else model_session
+    if encoder_session is None and getattr(model, "num_sessions_", None) is not None:
+        encoder_session = 0  # a multi-session model with one session
     truth, latent_names = ground_truth(dataset, k)
     readout = None
     if (
@@ -97,13 +103,13 @@ def attribution_analysis(
         and all(lab in recording.labels for lab in latent_names)
     ):
         train = recording.train
-        embedding = model.transform(recording.neural[train], session_id=session)
+        embedding = model.transform(recording.neural[train], session_id=encoder_session)
         latents = np.stack([recording.labels[lab] for lab in latent_names], axis=1)[train]
         readout = latent_readout(embedding, latents)
     result = compute_attribution(
         model,
         recording.neural,
-        session_id=session,
+        session_id=encoder_session,
         methods=tuple(methods or DEFAULT_METHODS),
         max_samples=max_samples,
         seed=seed,

@@ -93,6 +93,7 @@ rule attribution:
     params:
         options=ANALYSES["attribution"],
         session=lambda wc: STORES[wc.store][1],
+        model_session=lambda wc: store_model_session(MODELS[STORES[wc.store][0]], STORES[wc.store][1]),
         device=CFG["device"],
         trust=CFG["trust_model_files"],
     log:

@@ -11,6 +11,7 @@ from cebra_lens_core.workflow import (
     plan_recordings,
     plan_seed_groups,
     plan_stores,
+    store_model_session,
 )
 
 # one BLAS/OpenMP thread per job unless a rule asks for more (oversubscription is slow)
@@ -84,6 +85,7 @@ def store_params(wildcards):
         "kind": m.kind,
         "dataset": m.dataset,
         "session": session,
+        "model_session": store_model_session(m, session),
         "seed": m.seed,
         "source_file": m.file or "",
         "output_dimension": m.training.get("output_dimension") if m.baseline else None,
