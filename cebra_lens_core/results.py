@@ -3,10 +3,11 @@
 One row per measured value. Columns (contract, in this order)::
 
     analysis, dataset, model, layer, layer_name, other_model, other_layer,
-    metric, label, variant, value, ci_low, ci_high, n
+    metric, label, variant, value, ci_low, ci_high, n, unit
 
 ``layer`` is the integer position of the captured layer (0 = first, last =
-embedding). Columns that do not apply hold the empty string in the CSV (and
+embedding). ``unit`` is the unit of ``value`` where it has one (a decoding error in the
+label's unit, e.g. ``m``); ``""`` for unitless values (R², CKA, accuracy ...). Columns that do not apply hold the empty string in the CSV (and
 ``NaN``/``""`` in pandas after :func:`load_summary`).
 """
 
@@ -36,6 +37,7 @@ COLUMNS: tuple[str, ...] = (
     "ci_low",
     "ci_high",
     "n",
+    "unit",
 )
 TEXT_COLUMNS = (
     "analysis",
@@ -46,6 +48,7 @@ TEXT_COLUMNS = (
     "metric",
     "label",
     "variant",
+    "unit",
 )
 INTEGER_COLUMNS = ("layer", "other_layer", "n")
 FLOAT_COLUMNS = ("value", "ci_low", "ci_high")

@@ -24,6 +24,7 @@ def test_columns_contract():
         "ci_low",
         "ci_high",
         "n",
+        "unit",  # added at the end (issue 14): nothing before it moves
     )
 
 
@@ -49,15 +50,26 @@ def test_round_trip_with_empty_fields(tmp_path):
                 "label": "position",
                 "value": -0.25,
             },
+            {
+                "analysis": "decoding",
+                "model": "a",
+                "layer": 1,
+                "metric": "median_abs_error",
+                "label": "position",
+                "value": 0.125,
+                "unit": "m",
+            },
         ]
     )
     write_rows(rows, tmp_path / "r.csv")
     text = (tmp_path / "r.csv").read_text().splitlines()
     assert text[0] == ",".join(COLUMNS)
-    assert text[2] == "decoding,,a,1,,,,r2,position,,-0.25,,,"
+    assert text[2] == "decoding,,a,1,,,,r2,position,,-0.25,,,,"
+    assert text[3] == "decoding,,a,1,,,,median_abs_error,position,,0.125,,,,m"
     back = load_summary(tmp_path / "r.csv")
-    assert back["layer"].tolist() == [0, 1] and pd.isna(back["other_layer"].iloc[1])
-    assert back["label"].tolist() == ["", "position"]
+    assert back["layer"].tolist() == [0, 1, 1] and pd.isna(back["other_layer"].iloc[1])
+    assert back["label"].tolist() == ["", "position", "position"]
+    assert back["unit"].tolist() == ["", "", "m"]
     pd.testing.assert_frame_equal(back, rows)
 
 
