@@ -273,6 +273,68 @@ def _chunk_dataset(
     return xr.Dataset(data_vars, coords=chunk_coords)
 
 
+def receptive_field_mean(
+    neural: np.ndarray, start: int, stop: int, left: int, right: int
+) -> np.ndarray:
+    """Mean of the input over the receptive field of output rows ``[start, stop)``.
+
+    ``out[t] = (1 / (left + right)) Σ_{s = t − left}^{t + right − 1} x̃[s]`` with ``x̃`` the
+    recording padded by replicating its edge samples, exactly the window the encoder sees
+    for row ``t`` (module docstring). float32, ``(stop − start, neurons)``.
+    """
+    width = int(left) + int(right)
+    rows = np.clip(np.arange(start - left, stop + right), 0, len(neural) - 1)
+    cumulative = np.zeros((len(rows) + 1, neural.shape[1]))
+    np.cumsum(neural[rows], axis=0, dtype=np.float64, out=cumulative[1:])
+    n = stop - start
+    return ((cumulative[width : width + n] - cumulative[:n]) / width).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class ReferencePlan:
+    """Adds the reference variables (input, receptive-field mean) to a chunk of a store."""
+
+    names: tuple[str, ...]
+    left: int
+    right: int
+
+    def __call__(self, chunk: xr.Dataset, neural: np.ndarray) -> xr.Dataset:
+        start, stop = int(chunk["time"].values[0]), int(chunk["time"].values[-1]) + 1
+        window = f"{self.left + self.right} samples ({self.left} before, {self.right - 1} after)"
+        for name in self.names:
+            if name == "input":
+                values, attrs = neural[start:stop], {"kind": "input"}
+            else:
+                values = receptive_field_mean(neural, start, stop, self.left, self.right)
+                attrs = {"kind": "input_rf_mean", "window": window}
+            chunk[name] = (
+                ("time", f"{name}_unit"),
+                np.asarray(values, dtype=np.float32),
+                {"layer_name": name, **attrs},
+            )
+        return chunk
+
+
+def reference_plan(model, session_id: int | None, references: Sequence[str]) -> ReferencePlan:
+    """Which reference variables a store of ``model`` gets: ``input`` always when asked,
+    ``input_rf_mean`` only for a convolutional encoder (an MLP sees one bin: it equals the input)."""
+    import cebra.models
+
+    from cebra_lens_core.store import REFERENCE_VARIABLES
+
+    unknown = sorted(set(references) - set(REFERENCE_VARIABLES))
+    if unknown:
+        raise ValueError(f"unknown reference layers {unknown}; valid: {list(REFERENCE_VARIABLES)}")
+    encoder = get_encoder(model, session_id)
+    offset = encoder.get_offset()
+    convolutional = isinstance(encoder, cebra.models.ConvolutionalModelMixin)
+    left, right = (int(offset.left), int(offset.right)) if convolutional else (0, 1)
+    names = tuple(
+        n for n in REFERENCE_VARIABLES if n in references and (n == "input" or left + right > 1)
+    )
+    return ReferencePlan(names, left, right)
+
+
 def base_attrs(
     model, session_id: int | None, layers: Sequence[LayerInfo], extra: Mapping | None
 ) -> dict:
@@ -315,6 +377,7 @@ def extract_activations(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     attrs: Mapping | None = None,
     device=None,
+    references: Sequence[str] = ("input", "input_rf_mean"),
 ) -> xr.Dataset:
     """Activations of every captured layer of ``model`` on ``neural``, one row per input time point.
 
@@ -329,6 +392,9 @@ def extract_activations(
         device: where the encoder runs (``None``: where the model is; see
             :func:`iter_activation_chunks`). Results do not depend on it beyond float32
             rounding of the device's kernels.
+        references: reference variables stored beside the layers: ``input`` (the
+            recording, float32) and ``input_rf_mean`` (its mean over the receptive field,
+            conv models only); ``()`` for none.
 
     Returns:
         ``xarray.Dataset`` with variables ``layer_00 ...`` of dims ``(time, layer_XX_unit)``,
@@ -345,6 +411,8 @@ def extract_activations(
         )
     ]
     whole = [np.concatenate([c[i] for c in chunks], axis=0) for i in range(len(layers))]
-    ds = _chunk_dataset(0, whole, layers, coords)
+    add_references = reference_plan(model, session_id, references)
+    ds = add_references(_chunk_dataset(0, whole, layers, coords), neural)
     ds.attrs.update(base_attrs(model, session_id, layers, attrs))
+    ds.attrs["reference_layers"] = list(add_references.names)
     return ds

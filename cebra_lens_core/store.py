@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,11 @@ from cebra_lens_core.data.types import LabelInfo
 from cebra_lens_core.progress import ProgressLog
 
 _LAYER_RE = re.compile(r"^layer_\d{2,}$")
+#: reference "layers" a store may carry beside the encoder's layers, in this order:
+#: ``input``, the recording as the encoder sees it (float32 neurons), and ``input_rf_mean``,
+#: the input averaged over the encoder's receptive field (conv models only; the fair
+#: baseline for a convolutional encoder). Their results rows have an empty ``layer``.
+REFERENCE_VARIABLES: tuple[str, ...] = ("input", "input_rf_mean")
 #: rows per zarr chunk along time
 ZARR_TIME_CHUNK = 8192
 
@@ -45,13 +50,16 @@ def write_activation_store(
     chunk_size: int = 50_000,
     attrs: Mapping | None = None,
     device=None,
+    references: Sequence[str] = REFERENCE_VARIABLES,
 ) -> Path:
     """Extract all layers of ``model`` on ``neural`` and stream them into a zarr store at ``path``.
 
     Arguments as in :func:`cebra_lens_core.activations.extract_activations` (``device``:
     where the encoder runs, ``None`` = where the model is). Peak memory is about one chunk
     of activations, whatever the recording length.
-    Inputs are validated before anything is written.
+    Inputs are validated before anything is written. ``references``: the reference
+    variables to store beside the layers (:data:`REFERENCE_VARIABLES`; ``input_rf_mean`` only
+    for convolutional encoders).
     """
     # imported here so that readers of stores (metric jobs) do not pay for torch
     from cebra_lens_core.activations import (
@@ -61,6 +69,7 @@ def write_activation_store(
         check_model_input,
         iter_activation_chunks,
         layer_table,
+        reference_plan,
     )
 
     neural = check_model_input(model, neural, session_id)
@@ -70,11 +79,13 @@ def write_activation_store(
     chunk_size = max(ZARR_TIME_CHUNK, (int(chunk_size) // ZARR_TIME_CHUNK) * ZARR_TIME_CHUNK)
     progress = ProgressLog(f"extract {Path(path).name}")
     store_attrs = base_attrs(model, session_id, layers, attrs)
+    add_references = reference_plan(model, session_id, references)
+    store_attrs["reference_layers"] = list(add_references.names)
     with atomic_path(path) as tmp:
         for start, _, arrays in iter_activation_chunks(
             model, neural, session_id, chunk_size=chunk_size, progress=progress, device=device
         ):
-            ds = _chunk_dataset(start, arrays, layers, coords)
+            ds = add_references(_chunk_dataset(start, arrays, layers, coords), neural)
             # every append rewrites the group attributes, so each chunk carries them
             ds.attrs.update(store_attrs)
             if start == 0:
@@ -118,7 +129,8 @@ def open_activation_store(path: str | os.PathLike) -> xr.Dataset:
         warnings.filterwarnings("ignore", message=".*snakemake_timestamp.*")
         ds = xr.open_zarr(path, consolidated=False)
     ds = check_store(ds, where=str(path))
-    ordered = ds[layer_names(ds)]  # data variables in forward order; coordinates are kept
+    # data variables in forward order, then the references; coordinates are kept
+    ordered = ds[layer_names(ds) + reference_names(ds)]
     ordered.attrs = dict(ds.attrs)
     return ordered
 
@@ -128,6 +140,11 @@ def layer_names(ds: xr.Dataset) -> list[str]:
     return sorted(
         (str(v) for v in ds.data_vars if _LAYER_RE.match(str(v))), key=lambda s: int(s[6:])
     )
+
+
+def reference_names(ds: xr.Dataset) -> list[str]:
+    """The reference variables of a store (``input``, ``input_rf_mean``), those present."""
+    return [name for name in REFERENCE_VARIABLES if name in ds.data_vars]
 
 
 def check_store(ds: xr.Dataset, *, where: str = "activation store") -> xr.Dataset:

@@ -53,6 +53,7 @@ else:
             model_session,
             chunk_size=snakemake.params.chunk_size,
             attrs=attrs,
+            references=snakemake.params.references,
             **labels,
         )
     except DataError as err:  # e.g. neuron count: name the model file

@@ -9,10 +9,11 @@ import torch
 from cebra_lens_core.activations import extract_activations, layer_variable
 from cebra_lens_core.data.types import DataError
 from cebra_lens_core.models import ArchitectureError, build_encoder, list_layers
+from cebra_lens_core.store import layer_names
 
 
 def _last(ds):
-    return ds[layer_variable(len(ds.data_vars) - 1)].values
+    return ds[layer_names(ds)[-1]].values
 
 
 @pytest.mark.parametrize("fixture", ["conv_model", "mlp_model"])
@@ -83,7 +84,7 @@ def test_impulse_response_is_centred_on_the_impulse(architecture):
         assert support[0] <= t0 <= support[-1], v
         assert abs((support[0] + support[-1]) / 2 - t0) <= 0.5 + 1e-9, (v, support)
         # the embedding sees exactly the receptive field [t - left, t + right - 1]
-    emb = np.abs(ds[[v for v in ds.data_vars if ds[v].attrs["kind"] != "norm"][-1]].values).sum(
+    emb = np.abs(ds[[v for v in layer_names(ds) if ds[v].attrs["kind"] != "norm"][-1]].values).sum(
         axis=1
     )
     np.testing.assert_array_equal(np.flatnonzero(emb > 0), np.arange(t0 - right + 1, t0 + left + 1))
@@ -152,7 +153,7 @@ def test_shared_module_architecture_captures_each_call():
     layers = list_layers(encoder)
     X = np.random.default_rng(0).normal(size=(50, 5)).astype(np.float32)
     ds = extract_activations(_Wrapper(encoder, name), X)
-    assert len(ds.data_vars) == len(layers)
+    assert layer_names(ds) == [layer_variable(i) for i in range(len(layers))]
     with torch.no_grad():
         expected = encoder(torch.from_numpy(X)).numpy()
     np.testing.assert_allclose(_last(ds), expected, atol=1e-6)
@@ -191,3 +192,44 @@ def _cebra_transform(encoder, X):
     with torch.no_grad():
         out = _not_batched_transform(encoder, torch.from_numpy(X), len(offset) >= 2, offset)
     return out.numpy()
+
+
+# --------------------------------------------------------------------------- input references
+
+
+def _replicate_padded_window_mean(neural: np.ndarray, left: int, right: int) -> np.ndarray:
+    """Brute force: pad by repeating edge rows, average rows [t - left, t + right)."""
+    padded = np.concatenate(
+        [np.repeat(neural[:1], left, 0), neural, np.repeat(neural[-1:], right, 0)]
+    )
+    return np.stack([padded[t : t + left + right].mean(axis=0) for t in range(len(neural))])
+
+
+def test_stores_carry_the_input_and_its_receptive_field_mean(conv_model, toy, tmp_path):
+    from cebra_lens_core.store import open_activation_store, reference_names, write_activation_store
+
+    X = toy.sessions[0].neural
+    ds = extract_activations(conv_model, X)
+    assert reference_names(ds) == ["input", "input_rf_mean"]
+    np.testing.assert_array_equal(ds["input"].values, X)
+    left, right = conv_model.model_.get_offset().left, conv_model.model_.get_offset().right
+    assert left + right == 10  # offset10-model: receptive field of 10 samples
+    np.testing.assert_allclose(
+        ds["input_rf_mean"].values, _replicate_padded_window_mean(X, left, right), atol=1e-5
+    )
+    assert ds["input_rf_mean"].attrs["layer_name"] == "input_rf_mean"
+    # streamed in chunks, the references equal the single pass
+    write_activation_store(tmp_path / "s.zarr", conv_model, X, chunk_size=1)
+    streamed = open_activation_store(tmp_path / "s.zarr")
+    for name in ("input", "input_rf_mean"):
+        np.testing.assert_array_equal(streamed[name].values, ds[name].values)
+    assert streamed.attrs["reference_layers"] == ["input", "input_rf_mean"]
+    assert extract_activations(conv_model, X, references=()).attrs["reference_layers"] == []
+
+
+def test_mlp_store_has_only_the_input_reference(mlp_model, toy):
+    """An MLP sees one time bin: its receptive-field mean would equal the input."""
+    ds = extract_activations(mlp_model, toy.sessions[0].neural)
+    assert ds.attrs["reference_layers"] == ["input"]
+    with pytest.raises(ValueError, match="unknown reference layers"):
+        extract_activations(mlp_model, toy.sessions[0].neural, references=("raw",))

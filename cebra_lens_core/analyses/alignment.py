@@ -53,6 +53,7 @@ import xarray as xr
 
 from cebra_lens_core.analyses.common import (
     StoreLabel,
+    array_key,
     dataset_name,
     label_conditions,
     layer_views,
@@ -110,6 +111,9 @@ class AlignmentOptions:
             ``none`` (as in Moschella et al. 2023).
         decoders: decoders of the relative-representation comparison (``knn``, ``ridge``).
         seed: seed of the random projection.
+        layers: restrict to these layers (positions or names); empty = every layer. The
+            store's references are always included (``input`` trivially matches the
+            neurons it is; ``input_rf_mean`` is the fair baseline), never as a best layer.
     """
 
     label: str | None = None
@@ -127,6 +131,7 @@ class AlignmentOptions:
     centre: str = "train_mean"
     decoders: tuple[str, ...] = ("knn", "ridge")
     seed: int = 0
+    layers: tuple[int | str, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         rdm_metric_name(self.rdm_metric)
@@ -164,7 +169,7 @@ class AlignmentOptions:
         unknown = sorted(set(options) - valid)
         if unknown:
             raise ValueError(f"alignment: unknown options {unknown}; valid: {sorted(valid)}")
-        for key in ("alphas", "anchor_indices", "decoders"):
+        for key in ("alphas", "anchor_indices", "decoders", "layers"):
             if key in options and options[key] is not None:
                 options[key] = tuple(options[key])
         return cls(**options)
@@ -409,6 +414,7 @@ def best_layer_rows(rows: pd.DataFrame, comparator: str) -> list[dict[str, Any]]
     for name, (analysis, metric, uses_label) in BEST_LAYER_METRICS.items():
         metric = metric or comparator
         part = rows[(rows["analysis"] == analysis) & (rows["metric"] == metric)]
+        part = part[part["layer"].notna()]  # the references (input ...) are not candidates
         train = part[part["variant"] == "train"].set_index("layer")["value"]
         test = part[part["variant"] == "test"].set_index("layer")["value"]
         layers = sorted(set(train.index) & set(test.index))
@@ -614,7 +620,7 @@ def alignment_analysis(
         len(train_rows),
         len(test_rows),
     )
-    views = layer_views(store)
+    views = layer_views(store, layers=opts.layers)
     for index, layer_name, view in views:
         X_train = np.asarray(view.isel(time=_selector(train_rows)).values, dtype=np.float64)
         X_test = np.asarray(view.isel(time=_selector(test_rows)).values, dtype=np.float64)
@@ -634,7 +640,7 @@ def alignment_analysis(
             )
         layer_base = {**base, "layer": index, "layer_name": layer_name}
         rows += [{**layer_base, **r} for r in layer_rows(result, label.name, comparator)]
-        key = f"layer_{index:02d}"
+        key = array_key(index, layer_name)
         arrays[f"{key}/pearson_r"] = result.encoding.pearson_r
         arrays[f"{key}/r2"] = result.encoding.r2
         arrays[f"{key}/alpha"] = result.encoding.alpha

@@ -17,7 +17,7 @@ from cebra_lens_core.analyses.uncertainty import (
 )
 from cebra_lens_core.metrics.cka import cka_matrix_result
 from cebra_lens_core.results import make_rows
-from cebra_lens_core.store import layer_names, select_split
+from cebra_lens_core.store import layer_names, reference_names, select_split
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +194,57 @@ def cka_rows_for_pairs(
             rows += _matrix_rows(block, int(result.n_samples), kind, dataset, selected[a], a, b)
     if boot is not None or nulls is not None:
         rows = _add_statistics(rows, selected, offsets, pairs, kinds, boot, nulls, chunk_size)
+    for n in dict.fromkeys(a for a, b in pairs if a == b):
+        rows += reference_cka_rows(selected[n], n, kinds, chunk_size, rbf_max_samples, seed)
     return make_rows(rows)
+
+
+def reference_cka_rows(
+    store: xr.Dataset,
+    name: str,
+    kinds: Sequence[str],
+    chunk_size: int = 65536,
+    rbf_max_samples: int = 2000,
+    seed: int = 0,
+) -> list[dict]:
+    """CKA of every layer of a store against its reference variables (``input``,
+    ``input_rf_mean``): rows with ``model == other_model``, an empty ``layer``,
+    ``layer_name`` = the reference and ``other_layer`` = the layer (no intervals)."""
+    references = reference_names(store)
+    if not references:
+        return []
+    variables = layer_names(store)
+    dataset = str(store.attrs.get("dataset_name", store.attrs.get("dataset", "")))
+    rows = []
+    for kind in kinds:
+        result = cka_matrix_result(
+            [store[r] for r in references],
+            [store[v] for v in variables],
+            kind,
+            chunk_size=chunk_size,
+            max_samples=rbf_max_samples,
+            seed=seed,
+            names_a=[f"{name}:{r}" for r in references],
+            names_b=[f"{name}:{v}" for v in variables],
+        )
+        rows += [
+            {
+                "analysis": "cka",
+                "dataset": dataset,
+                "model": name,
+                "layer": None,
+                "layer_name": reference,
+                "other_model": name,
+                "other_layer": j,
+                "metric": "cka",
+                "variant": kind,
+                "value": float(result.values[i, j]),
+                "n": int(result.n_samples),
+            }
+            for i, reference in enumerate(references)
+            for j in range(len(variables))
+        ]
+    return rows
 
 
 #: Stores of one job are read into memory for the statistics up to this many bytes.

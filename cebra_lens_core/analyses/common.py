@@ -10,7 +10,11 @@ import numpy as np
 import xarray as xr
 
 from cebra_lens_core.metrics.conditions import Conditions, make_conditions
-from cebra_lens_core.store import layer_names, split_rows  # noqa: F401 - re-exported
+from cebra_lens_core.store import (  # noqa: F401 - split_rows re-exported
+    layer_names,
+    reference_names,
+    split_rows,
+)
 
 log = logging.getLogger(__name__)
 
@@ -82,30 +86,81 @@ def label_conditions(
     )
 
 
-def layer_arrays(
-    store: xr.Dataset, rows: np.ndarray | slice = slice(None)
-) -> list[tuple[int, str, np.ndarray]]:
-    """``(index, layer_name, float64 array)`` for every layer on ``rows``."""
-    out = []
-    for i, var in enumerate(layer_names(store)):
-        data = np.asarray(store[var].isel(time=rows).values, dtype=np.float64)
-        out.append((i, str(store[var].attrs.get("layer_name", var)), data))
+def select_layer_variables(
+    store: xr.Dataset, layers: Sequence[int | str] | None = None, *, references: bool = True
+) -> list[tuple[int | None, str, str]]:
+    """``(index, layer_name, variable)`` of the layers to analyse, then the references.
+
+    ``layers``: model layers by position (``-1`` = embedding) or by name (``norm``,
+    ``block_1`` ...); ``None``/empty = every layer. ``references``: append the store's
+    reference variables (``input``, ``input_rf_mean``) with index ``None`` (an empty
+    ``layer`` in the results table).
+
+    Raises:
+        ValueError: a requested layer is not in the store (names the available ones).
+    """
+    variables = layer_names(store)
+    names = [str(store[v].attrs.get("layer_name", v)) for v in variables]
+    chosen = list(range(len(variables)))
+    if layers:
+        chosen = []
+        for wanted in layers:
+            if isinstance(wanted, str) and wanted in names:
+                position = names.index(wanted)
+            elif isinstance(wanted, int) and -len(variables) <= wanted < len(variables):
+                position = wanted % len(variables)
+            else:
+                raise ValueError(
+                    f"layer {wanted!r} is not in the store; its layers are "
+                    f"{list(enumerate(names))} (give positions or names)"
+                )
+            if position not in chosen:
+                chosen.append(position)
+        chosen.sort()
+    out: list[tuple[int | None, str, str]] = [(i, names[i], variables[i]) for i in chosen]
+    if references:
+        out += [(None, str(store[v].attrs.get("layer_name", v)), v) for v in reference_names(store)]
     return out
 
 
+def layer_arrays(
+    store: xr.Dataset,
+    rows: np.ndarray | slice = slice(None),
+    *,
+    layers: Sequence[int | str] | None = None,
+    references: bool = True,
+) -> list[tuple[int | None, str, np.ndarray]]:
+    """``(index, layer_name, float64 array)`` for every selected layer on ``rows``
+    (:func:`select_layer_variables`; references have index ``None``)."""
+    return [
+        (i, layer_name, np.asarray(store[var].isel(time=rows).values, dtype=np.float64))
+        for i, layer_name, var in select_layer_variables(store, layers, references=references)
+    ]
+
+
 def layer_views(
-    store: xr.Dataset, rows: np.ndarray | slice = slice(None)
-) -> list[tuple[int, str, xr.DataArray]]:
-    """``(index, layer_name, lazy DataArray)`` for every layer on ``rows``; nothing is read yet.
+    store: xr.Dataset,
+    rows: np.ndarray | slice = slice(None),
+    *,
+    layers: Sequence[int | str] | None = None,
+    references: bool = True,
+) -> list[tuple[int | None, str, xr.DataArray]]:
+    """``(index, layer_name, lazy DataArray)`` for every selected layer on ``rows``; nothing
+    is read yet (:func:`select_layer_variables`; references have index ``None``).
 
     Streamed metrics read the views chunk by chunk (see
     :mod:`cebra_lens_core.metrics.streaming`), so memory stays bounded by one chunk of one
     layer whatever the recording length.
     """
     return [
-        (i, str(store[var].attrs.get("layer_name", var)), store[var].isel(time=rows))
-        for i, var in enumerate(layer_names(store))
+        (i, layer_name, store[var].isel(time=rows))
+        for i, layer_name, var in select_layer_variables(store, layers, references=references)
     ]
+
+
+def array_key(index: int | None, layer_name: str) -> str:
+    """Key of a layer in an analysis' arrays: ``layer_XX``, or the reference's name."""
+    return layer_name if index is None else f"layer_{index:02d}"
 
 
 def dataset_name(store: xr.Dataset) -> str:

@@ -32,6 +32,7 @@ def distance_analysis(
     split: str = "test",
     chunk_size: int = 65536,
     bootstrap: Mapping | BootstrapOptions | None = None,
+    layers: Sequence[int | str] | None = None,
 ) -> pd.DataFrame:
     """Distances of every layer for every label (conditions as in the RDM analysis).
 
@@ -48,6 +49,9 @@ def distance_analysis(
     With ``bootstrap``, ``ci_low``/``ci_high`` are block-bootstrap percentile intervals over
     the split's rows from per-block condition sums (one more pass per layer and label;
     :func:`~cebra_lens_core.analyses.uncertainty.distance_bootstrap`).
+
+    ``layers``: restrict to these layers (positions or names); the store's references
+    (``input``, ``input_rf_mean``) are always measured too, with an empty ``layer``.
     """
     boot = BootstrapOptions.from_config(bootstrap)
     rows_sel = split_rows(store, split)
@@ -64,11 +68,11 @@ def distance_analysis(
         for lab in select_labels(store, labels, where=f"distance of {name}")
         if lab.name != repeat_label
     ]
-    layers = layer_views(store, rows_sel)
+    views = layer_views(store, rows_sel, layers=layers)
     rows = []
     for label in chosen:
         cond = label_conditions(label, n_bins, rows_sel)
-        for index, layer_name, X in layers:
+        for index, layer_name, X in views:
             per_metric = class_distances_streamed(
                 X,
                 cond,

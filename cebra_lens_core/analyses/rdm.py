@@ -11,6 +11,7 @@ import pandas as pd
 import xarray as xr
 
 from cebra_lens_core.analyses.common import (
+    array_key,
     dataset_name,
     label_conditions,
     layer_views,
@@ -41,6 +42,7 @@ def rdm_analysis(
     split: str = "train",
     chunk_size: int = 65536,
     bootstrap: Mapping | BootstrapOptions | None = None,
+    layers: Sequence[int | str] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """RDM of every layer for every label, and its similarity to the oracle RDM.
 
@@ -53,12 +55,15 @@ def rdm_analysis(
     With ``bootstrap`` (:class:`~cebra_lens_core.analyses.uncertainty.BootstrapOptions` or
     the workflow's dict), ``ci_low``/``ci_high`` of every oracle score are its block-bootstrap
     percentile interval over the split's rows, from per-block condition sums
-    (:func:`~cebra_lens_core.analyses.uncertainty.rdm_oracle_bootstrap`).
+    (:func:`~cebra_lens_core.analyses.uncertainty.rdm_oracle_bootstrap`). ``layers``: restrict
+    to these layers (positions or names); the store's references are always included.
 
     Returns:
         results rows (analysis ``rdm``, metric ``oracle_similarity``, variant = comparator,
-        ``n`` = number of conditions) and arrays ``{"<label>/ids", "<label>/layer_XX",
-        "<label>/names", "<label>/oracle", ...}`` with the RDMs for figures, between-model RSA
+        ``n`` = number of conditions; the store's reference variables give rows with an
+        empty ``layer`` and ``layer_name`` ``input`` / ``input_rf_mean``) and arrays
+        ``{"<label>/ids", "<label>/layer_XX", "<label>/input", "<label>/names",
+        "<label>/oracle", ...}`` with the RDMs for figures, between-model RSA
         and the noise ceiling (``names``: the layer names; ``oracle`` only where a score is
         computed).
     """
@@ -68,7 +73,7 @@ def rdm_analysis(
     chosen = select_labels(store, labels, where=f"rdm of {name}")
     conds = [label_conditions(label, n_bins, rows_sel) for label in chosen]
     layers = []  # (index, layer_name, [condition means of each label])
-    views = layer_views(store, rows_sel)
+    views = layer_views(store, rows_sel, layers=layers)
     for index, layer_name, X in views:
         means = condition_means_streamed(
             X, [c.codes for c in conds], chunk_size=chunk_size, name=f"{name}:{layer_name}"
@@ -79,7 +84,7 @@ def rdm_analysis(
         if cond.dropped.size:
             log.info("%s: label %s: empty bins %s dropped", name, label.name, cond.dropped.tolist())
         arrays[f"{label.name}/ids"] = cond.ids
-        arrays[f"{label.name}/names"] = np.array([str(v[1]) for v in views])
+        arrays[f"{label.name}/names"] = np.array([str(v[1]) for v in views if v[0] is not None])
         if cond.edges is not None:
             arrays[f"{label.name}/bin_centres"] = cond.bin_centres
         oracle_kind = "ordinal" if label.kind == "continuous" else "categorical"
@@ -108,13 +113,13 @@ def rdm_analysis(
                     chunk_size=chunk_size,
                     names=[f"{name}:{v[1]}" for v in views],
                 )
-                intervals = {v[0]: iv for v, iv in zip(views, found, strict=True)}
+                intervals = {v[1]: iv for v, iv in zip(views, found, strict=True)}
         for index, layer_name, layer_means in layers:
             means = layer_means[k]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 D = rdm_from_means(means, metric)
-            arrays[f"{label.name}/layer_{index:02d}"] = D
+            arrays[f"{label.name}/{array_key(index, layer_name)}"] = D
             if oracle is None or not np.isfinite(D).all():
                 continue
             rows.append(
@@ -128,8 +133,8 @@ def rdm_analysis(
                     "label": label.name,
                     "variant": f"{metric_name}/{method}",
                     "value": compare_rdms(D, oracle, method),
-                    "ci_low": intervals[index].low if index in intervals else np.nan,
-                    "ci_high": intervals[index].high if index in intervals else np.nan,
+                    "ci_low": intervals[layer_name].low if layer_name in intervals else np.nan,
+                    "ci_high": intervals[layer_name].high if layer_name in intervals else np.nan,
                     "n": cond.n_conditions,
                 }
             )

@@ -80,7 +80,7 @@ def single_unit_analysis(
     conds = [label_conditions(label, n_bins, sel) for label in chosen]
     arrays: dict[str, np.ndarray] = {}
     layers = []  # (index, layer_name, n_units, [(condition means, eta2) per label])
-    for index, layer_name, X in layer_views(store, sel):
+    for index, layer_name, X in layer_views(store, sel, references=False):
         arrays[f"activity/layer_{index:02d}"] = np.asarray(X[:max_timepoints], dtype=np.float32)
         stats = _tuning_streamed(X, [c.codes for c in conds], chunk_size, f"{name}:{layer_name}")
         layers.append((index, layer_name, int(X.shape[1]), stats))

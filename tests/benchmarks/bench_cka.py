@@ -224,12 +224,12 @@ def case_stream(ctx: Context) -> list[dict]:
     import numpy as np
 
     from cebra_lens_core.metrics.cka import cka_matrix
-    from cebra_lens_core.store import open_activation_store
+    from cebra_lens_core.store import layer_names, open_activation_store
 
     path_a, path_b = cka_store_paths(ctx)
     sa, sb = open_activation_store(path_a), open_activation_store(path_b)
-    a = [sa[v] for v in sa.data_vars]
-    b = [sb[v] for v in sb.data_vars]
+    a = [sa[v] for v in layer_names(sa)]
+    b = [sb[v] for v in layer_names(sb)]
     t = int(a[0].shape[0])
     size = f"T={t:,}, {N_MODELS}x{N_LAYERS}x{N_UNITS}, from zarr"
     base = rss_mib()

@@ -392,7 +392,7 @@ def _open(ctx: Context) -> Any:
 
 def _big_row(name: str, store: Any, sec: float, peak: float, base: float, note: str) -> dict:
     t = store.sizes["time"]
-    n_layers = len(store.data_vars)
+    n_layers = len([v for v in store.data_vars if str(v).startswith("layer_")])
     layer_mib = t * 100 * 8 / 2**20
     return row(
         name,

@@ -8,6 +8,7 @@ rule extract:
     params:
         info=store_params,
         chunk_size=CFG["extraction"]["chunk_size"],
+        references=CFG["extraction"]["references"],
         trust=CFG["trust_model_files"],
         device=CFG["device"],
     log:
