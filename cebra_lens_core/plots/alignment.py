@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from cebra_lens_core.plots.common import NoRowsError
+from cebra_lens_core.plots.common import NoRowsError, without_references
 from cebra_lens_core.plots.rdm import (
     LayerAxis,
     group_legend_handles,
@@ -27,6 +27,7 @@ BEST_MARKER = {"marker": "*", "markersize": 13, "markeredgecolor": "black", "zor
 
 def _panel_rows(summary: pd.DataFrame, analysis: str, metric: str | None) -> pd.DataFrame:
     rows = summary[(summary["analysis"] == analysis) & (summary["variant"] == "test")]
+    rows = without_references(rows)
     return rows if metric is None else rows[rows["metric"] == metric]
 
 

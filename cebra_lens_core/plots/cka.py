@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from cebra_lens_core.plots.common import annotate_cells, short_layer_label
+from cebra_lens_core.plots.common import annotate_cells, short_layer_label, without_references
 
 
 def cka_matrix_from_summary(
@@ -35,14 +35,16 @@ def cka_matrix_from_summary(
 def _pair_rows(
     summary: pd.DataFrame, model_a: str, model_b: str, variant: str, metric: str = "cka"
 ) -> pd.DataFrame:
-    """Rows of one CKA pair, variant and metric (``cka``, ``p_value`` or ``null_95th``)."""
-    return summary[
+    """Rows of one CKA pair, variant and metric (``cka``, ``p_value`` or ``null_95th``);
+    the rows against the input references are not part of the layer × layer matrix."""
+    rows = summary[
         (summary["analysis"] == "cka")
         & (summary["metric"] == metric)
         & (summary["model"] == model_a)
         & (summary["other_model"] == model_b)
         & (summary["variant"] == variant)
     ]
+    return without_references(rows)
 
 
 def significance_matrix(
@@ -66,6 +68,7 @@ def _other_layer_names(summary: pd.DataFrame, model: str, n: int) -> list[str]:
     rows = summary[
         (summary["analysis"] == "cka") & (summary["metric"] == "cka") & (summary["model"] == model)
     ]
+    rows = without_references(rows)
     names = rows.drop_duplicates("layer").sort_values("layer")["layer_name"].tolist()
     if len(names) != n:
         names = [""] * n
@@ -134,7 +137,9 @@ def corresponding_layer_table(
     ``ci_low``, ``ci_high`` (bootstrap interval) and ``p_value`` (time-shift null; NaN
     where not computed), one row per model pair and layer.
     """
-    rows_v = summary[(summary["analysis"] == "cka") & (summary["variant"] == variant)]
+    rows_v = without_references(
+        summary[(summary["analysis"] == "cka") & (summary["variant"] == variant)]
+    )
     cka = rows_v[rows_v["metric"] == "cka"]
     pvals = {
         (r.model, r.other_model, int(r.layer), int(r.other_layer)): float(r.value)

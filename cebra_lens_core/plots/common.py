@@ -9,6 +9,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 from cebra_lens_core.atomic import atomic_path  # noqa: E402
 from cebra_lens_core.provenance import png_text  # noqa: E402
@@ -68,3 +70,55 @@ def annotate_cells(
 def short_layer_label(index: int, name: str) -> str:
     """Axis tick label for a layer: ``"0 conv_in"``."""
     return f"{index} {name}" if name else str(index)
+
+
+#: layer names of the reference rows (the recording itself; empty ``layer``), and how
+#: figures draw and name them
+REFERENCE_STYLES = {
+    "input": {"color": "0.25", "linestyle": (0, (6, 2)), "label": "input (recorded neurons)"},
+    "input_rf_mean": {
+        "color": "0.55",
+        "linestyle": (0, (2, 2)),
+        "label": "input averaged over the receptive field",
+    },
+}
+
+
+def is_reference(rows: pd.DataFrame) -> pd.Series:
+    """Rows of the reference layers (``input``, ``input_rf_mean``: empty ``layer``)."""
+    if "layer" not in rows or "layer_name" not in rows:  # a partial table: no references
+        return pd.Series(False, index=rows.index)
+    return rows["layer"].isna() & rows["layer_name"].isin(list(REFERENCE_STYLES))
+
+
+def without_references(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows[~is_reference(rows)]
+
+
+def draw_references(ax: plt.Axes, rows: pd.DataFrame, **line_kwargs) -> list[str]:
+    """Horizontal reference lines for the reference rows among ``rows`` (one panel's rows):
+    per dataset and reference, the mean over the stores that carry it (the recording is the
+    same for every model of a dataset and session; the receptive-field mean differs only
+    between architectures). Returns the reference names drawn (for the legend)."""
+    refs = rows[is_reference(rows)]
+    drawn = []
+    for (_dataset, name), part in refs.groupby(["dataset", "layer_name"], sort=True):
+        value = float(np.nanmean(part["value"].to_numpy(dtype=float)))
+        if not np.isfinite(value):
+            continue
+        style = {k: v for k, v in REFERENCE_STYLES[name].items() if k != "label"}
+        line = ax.axhline(value, lw=1.2, zorder=1, **{**style, **line_kwargs})
+        line.set_gid(f"reference|{name}")
+        drawn.append(str(name))
+    return sorted(set(drawn))
+
+
+def reference_handles(names) -> list:
+    """Legend proxies of the reference lines ``names``."""
+    from matplotlib.lines import Line2D
+
+    return [
+        Line2D([], [], lw=1.2, **REFERENCE_STYLES[name])
+        for name in REFERENCE_STYLES
+        if name in names
+    ]

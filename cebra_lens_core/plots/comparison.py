@@ -15,6 +15,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from cebra_lens_core.plots.common import without_references
+
 DECODERS = ("ridge", "knn")
 _DECODER_STYLE = {"ridge": ("-", "o"), "knn": ("--", "s")}
 _BASELINE_COLOURS = {"pca": "0.45", "tsne": "tab:brown", "umap": "tab:pink"}
@@ -31,7 +33,7 @@ def embedding_scores(
     ``decoder``, ``r2`` and every setting in ``models[store]``.
     """
     rows = summary[(summary["analysis"] == "decoding") & (summary["metric"] == "r2")]
-    rows = rows[rows["variant"].isin(DECODERS)]
+    rows = without_references(rows[rows["variant"].isin(DECODERS)])
     if labels:
         rows = rows[rows["label"].isin(list(labels))]
     out = []

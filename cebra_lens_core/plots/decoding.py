@@ -9,11 +9,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
+from cebra_lens_core.plots.common import draw_references, reference_handles
 from cebra_lens_core.plots.rdm import (
     LayerAxis,
     group_colours,
     group_legend_handles,
     model_group,
+    reference_rows,
     select_rows,
 )
 
@@ -59,6 +61,15 @@ def _draw_lines(
             ax.fill_between(x, low, high, color=colour, alpha=0.08 if shuffled else 0.15, lw=0)
 
 
+def _draw_reference_lines(ax: plt.Axes, refs: pd.DataFrame) -> set[str]:
+    """The recording's reference rows of one panel, decoded with the first decoder (kNN when
+    present, as the models' solid lines); the shuffled controls are not drawn."""
+    decoders = [v for v in _decoders(refs) if v in set(refs["variant"])]
+    if not decoders:
+        return set()
+    return set(draw_references(ax, refs[refs["variant"] == decoders[0]]))
+
+
 def _legend_handles(models, decoders: list[str], chance: bool) -> list[Line2D]:
     handles = group_legend_handles(models, seeds=False)
     for d in decoders:
@@ -77,8 +88,12 @@ def plot_decoding(summary: pd.DataFrame) -> plt.Figure:
     labels, accuracy for discrete ones (chance level dotted grey). Colour: model group
     (seeds of one configuration share it); line style and marker: decoder (kNN solid,
     ridge dash-dot); shuffled-label controls dashed, thin and light. Error bands from
-    ``ci_low``/``ci_high`` where present."""
+    ``ci_low``/``ci_high`` where present. The recording itself (``input`` rows, and its
+    receptive-field mean), decoded with the first decoder, is drawn as grey horizontal
+    reference lines."""
     rows = select_rows(summary, "decoding", ("r2", "accuracy"), "plot_decoding")
+    refs = reference_rows(summary, "decoding", ("r2", "accuracy"))
+    drawn_refs: set[str] = set()
     panels = sorted(rows.groupby(["label", "metric"]).groups, key=lambda lm: (lm[1] != "r2", lm[0]))
     axis = LayerAxis.from_rows(rows)
     colours = group_colours(rows["model"])
@@ -96,6 +111,9 @@ def plot_decoding(summary: pd.DataFrame) -> plt.Figure:
     for ax, (label, metric) in zip(axes[0], panels, strict=True):
         part = rows[(rows["label"] == label) & (rows["metric"] == metric)]
         _draw_lines(ax, part, axis, colours)
+        drawn_refs |= _draw_reference_lines(
+            ax, refs[(refs["label"] == label) & (refs["metric"] == metric)]
+        )
         values = part["value"].to_numpy(dtype=float)
         values = values[np.isfinite(values)]
         if metric == "r2":
@@ -126,7 +144,8 @@ def plot_decoding(summary: pd.DataFrame) -> plt.Figure:
         axis.apply(ax)
         ax.grid(alpha=0.3)
     fig.legend(
-        handles=_legend_handles(rows["model"], _decoders(rows), any_chance),
+        handles=_legend_handles(rows["model"], _decoders(rows), any_chance)
+        + reference_handles(drawn_refs),
         loc="outside right center",
         fontsize=7,
     )
@@ -145,6 +164,8 @@ def plot_decoding_error(
             without one read "label units".
     """
     rows = select_rows(summary, "decoding", "median_abs_error", "plot_decoding_error")
+    refs = reference_rows(summary, "decoding", "median_abs_error")
+    drawn_refs: set[str] = set()
     labels = sorted(rows["label"].unique())
     axis = LayerAxis.from_rows(rows)
     colours = group_colours(rows["model"])
@@ -159,13 +180,15 @@ def plot_decoding_error(
     for ax, label in zip(axes[0], labels, strict=True):
         part = rows[rows["label"] == label]
         _draw_lines(ax, part, axis, colours)
+        drawn_refs |= _draw_reference_lines(ax, refs[refs["label"] == label])
         ax.set_ylim(bottom=0.0)
         ax.set_ylabel(f"median absolute error ({units.get(label) or 'label units'})")
         ax.set_title(f"{label}", fontsize=10)
         axis.apply(ax)
         ax.grid(alpha=0.3)
     fig.legend(
-        handles=_legend_handles(rows["model"], _decoders(rows), False),
+        handles=_legend_handles(rows["model"], _decoders(rows), False)
+        + reference_handles(drawn_refs),
         loc="outside right center",
         fontsize=7,
     )

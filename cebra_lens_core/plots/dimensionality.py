@@ -7,11 +7,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
+from cebra_lens_core.plots.common import draw_references, reference_handles, without_references
 from cebra_lens_core.plots.rdm import (
     LayerAxis,
     group_legend_handles,
     model_styles,
     plot_layer_lines,
+    reference_rows,
     select_rows,
 )
 
@@ -20,9 +22,13 @@ def plot_participation_ratio(summary: pd.DataFrame) -> plt.Figure:
     """Participation ratio (effective number of dimensions) across layers, one line per
     model; models of one group share a colour. The layer width (``n_units`` rows, the upper
     bound of the participation ratio) is marked by grey dashes, once per distinct
-    architecture."""
+    architecture. The recording itself (``input``, and its receptive-field mean) is drawn as
+    grey horizontal reference lines."""
     rows = select_rows(summary, "dimensionality", "participation_ratio", "plot_participation_ratio")
-    widths = summary[(summary["analysis"] == "dimensionality") & (summary["metric"] == "n_units")]
+    refs = reference_rows(summary, "dimensionality", "participation_ratio")
+    widths = without_references(
+        summary[(summary["analysis"] == "dimensionality") & (summary["metric"] == "n_units")]
+    )
     axis = LayerAxis.from_rows(pd.concat([rows, widths], ignore_index=True))
     styles = model_styles(rows["model"])
     fig, ax = plt.subplots(figsize=(7.6, 4.2), layout="constrained")
@@ -37,14 +43,21 @@ def plot_participation_ratio(summary: pd.DataFrame) -> plt.Figure:
         (line,) = ax.plot(x, y, linestyle="none", color="0.5", marker="_", markersize=14, mew=1.5)
         line.set_gid(f"{model}|n_units")
     plot_layer_lines(ax, rows, styles, axis, gid_suffix="participation_ratio")
+    drawn_refs = draw_references(ax, refs)
     axis.apply(ax)
     top = np.nanmax(
-        np.concatenate([rows["value"].to_numpy(dtype=float), widths["value"].to_numpy(dtype=float)])
+        np.concatenate(
+            [
+                rows["value"].to_numpy(dtype=float),
+                widths["value"].to_numpy(dtype=float),
+                refs["value"].to_numpy(dtype=float),
+            ]
+        )
     )
     ax.set_ylim(0.0, 1.08 * top)
     ax.set_ylabel("participation ratio\n(effective number of dimensions)")
     ax.grid(alpha=0.3)
-    handles = group_legend_handles(rows["model"])
+    handles = group_legend_handles(rows["model"]) + reference_handles(drawn_refs)
     if not widths.empty:
         handles.append(
             Line2D(

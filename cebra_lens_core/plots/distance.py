@@ -7,11 +7,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
 
+from cebra_lens_core.plots.common import draw_references, reference_handles
 from cebra_lens_core.plots.rdm import (
     LayerAxis,
     group_legend_handles,
     model_styles,
     plot_layer_lines,
+    reference_rows,
     select_rows,
 )
 
@@ -33,8 +35,11 @@ def plot_distances(summary: pd.DataFrame) -> plt.Figure:
     across layers, one line per model; columns: label × distance (cosine, Euclidean RMS).
     Panels of one column share the y axis, so within- and between-condition distances can
     be compared directly. Shaded: the block-bootstrap interval (``ci_low``/``ci_high``) of
-    each line, where present."""
+    each line, where present. The recording itself (``input``, and its receptive-field
+    mean) is drawn as grey horizontal reference lines."""
     rows = select_rows(summary, "distance", tuple(KINDS), "plot_distances")
+    refs = reference_rows(summary, "distance", tuple(KINDS))
+    drawn_refs: set[str] = set()
     kinds = [k for k in KINDS if (rows["metric"] == k).any()]
     order = {v: i for i, v in enumerate(VARIANTS)}
     columns = sorted(
@@ -62,6 +67,16 @@ def plot_distances(summary: pd.DataFrame) -> plt.Figure:
                 plot_layer_lines(
                     ax, part, styles, axis, gid_suffix=f"{kind}|{label}|{variant}", bands=True
                 )
+                drawn_refs.update(
+                    draw_references(
+                        ax,
+                        refs[
+                            (refs["label"] == label)
+                            & (refs["variant"] == variant)
+                            & (refs["metric"] == kind)
+                        ],
+                    )
+                )
             ax.grid(alpha=0.3)
             if r == 0:
                 ax.set_title(f"{label}\n{VARIANTS.get(variant, variant)}", fontsize=9)
@@ -70,7 +85,7 @@ def plot_distances(summary: pd.DataFrame) -> plt.Figure:
             axis.apply(ax, xlabel=r == len(kinds) - 1)
             if r < len(kinds) - 1:
                 ax.tick_params(labelbottom=False)
-    handles = group_legend_handles(rows["model"])
+    handles = group_legend_handles(rows["model"]) + reference_handles(drawn_refs)
     if np.isfinite(rows["ci_low"].to_numpy(dtype=float)).any():
         handles.append(
             Patch(facecolor="0.5", alpha=0.25, label="bootstrap interval (ci_low–ci_high)")

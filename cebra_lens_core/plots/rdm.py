@@ -17,7 +17,15 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from cebra_lens_core.plots.common import NoRowsError, annotate_cells, short_layer_label
+from cebra_lens_core.plots.common import (
+    NoRowsError,
+    annotate_cells,
+    draw_references,
+    is_reference,
+    reference_handles,
+    short_layer_label,
+    without_references,
+)
 
 _SEED_RE = re.compile(r"_seed(\d+)$")
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
@@ -65,19 +73,28 @@ def model_styles(models: Iterable[str]) -> dict[str, dict]:
 def select_rows(
     summary: pd.DataFrame, analysis: str, metrics: str | Sequence[str], what: str = ""
 ) -> pd.DataFrame:
-    """Rows of ``analysis`` with one of ``metrics``.
+    """Rows of ``analysis`` with one of ``metrics``, without the reference rows (``input``
+    ...; :func:`reference_rows` gives those).
 
     Raises:
         NoRowsError: no such rows (a ``ValueError`` naming the analysis and metric).
     """
     metrics = (metrics,) if isinstance(metrics, str) else tuple(metrics)
     rows = summary[(summary["analysis"] == analysis) & summary["metric"].isin(metrics)]
+    rows = without_references(rows)  # drawn as reference lines: see reference_rows
     if rows.empty:
         raise NoRowsError(
             f"{what or 'figure'}: the results table has no rows with analysis {analysis!r} "
             f"and metric {' or '.join(repr(m) for m in metrics)}"
         )
     return rows
+
+
+def reference_rows(summary: pd.DataFrame, analysis: str, metrics: str | Sequence[str]):
+    """The reference rows (``input``, ``input_rf_mean``) of ``analysis`` with ``metrics``."""
+    metrics = (metrics,) if isinstance(metrics, str) else tuple(metrics)
+    rows = summary[(summary["analysis"] == analysis) & summary["metric"].isin(metrics)]
+    return rows[is_reference(rows)]
 
 
 @dataclass(frozen=True)
@@ -317,8 +334,11 @@ def plot_oracle_similarity(summary: pd.DataFrame) -> plt.Figure:
     Shaded: the block-bootstrap 95 % interval of each line (``ci_low``/``ci_high``, when
     present); hatched: the noise ceiling of each seed group (``noise_ceiling_low`` …
     ``noise_ceiling_high`` rows), the score range reachable given the variability across
-    seeds."""
+    seeds. The recording itself (``input`` rows, and its receptive-field mean) is drawn as
+    grey horizontal reference lines."""
     rows = select_rows(summary, "rdm", "oracle_similarity", "plot_oracle_similarity")
+    refs = reference_rows(summary, "rdm", "oracle_similarity")
+    drawn_refs: set[str] = set()
     ceiling = summary[
         (summary["analysis"] == "rdm")
         & summary["metric"].isin(["noise_ceiling_low", "noise_ceiling_high"])
@@ -338,6 +358,9 @@ def plot_oracle_similarity(summary: pd.DataFrame) -> plt.Figure:
     for ax, (label, variant) in zip(axes[0], panels, strict=True):
         part = rows[(rows["label"] == label) & (rows["variant"] == variant)]
         plot_layer_lines(ax, part, styles, axis, bands=True)
+        drawn_refs.update(
+            draw_references(ax, refs[(refs["label"] == label) & (refs["variant"] == variant)])
+        )
         any_band |= bool(np.isfinite(part["ci_low"].to_numpy(dtype=float)).any())
         nc = ceiling[(ceiling["label"] == label) & (ceiling["variant"] == variant)]
         for group, gpart in nc.groupby("model", sort=True):
@@ -377,6 +400,7 @@ def plot_oracle_similarity(summary: pd.DataFrame) -> plt.Figure:
         handles.append(
             Patch(facecolor="none", edgecolor="0.3", hatch="////", label="noise ceiling (seeds)")
         )
+    handles += reference_handles(drawn_refs)
     fig.legend(handles=handles, loc="outside right center", fontsize=7)
     fig.suptitle("Similarity of each layer's RDM to the oracle RDM of the label", fontsize=11)
     return fig

@@ -12,6 +12,7 @@ import pytest
 
 from cebra_lens_core.data.types import Dataset, LabelInfo, Session, blocked_split
 from cebra_lens_core.models import TrainingSpec, train_model
+from cebra_lens_core.results import load_summary
 from cebra_lens_core.store import open_activation_store
 from tests.forge import rat_recording, write_legacy_checkpoint, write_legacy_jl
 from tests.workflow.test_workflow import run_snakemake, write_config
@@ -110,6 +111,14 @@ def test_own_checkpoints_on_a_jl_recording(tmp_path):
     assert set(consistency["model"]) == {"rats_seed0", "rats_seed1", "rats_seed2"}
     ceiling = summary[summary["metric"].str.startswith("noise_ceiling")]
     assert set(ceiling["model"]) == {"rats"} and set(ceiling["n"].astype(int)) == {3}
+    # the recording itself as the reference layer, in every per-layer analysis
+    summary = load_summary(results / "summary.csv")
+    refs = summary[summary["layer"].isna() & summary["layer_name"].isin(["input", "input_rf_mean"])]
+    for analysis in ("rdm", "distance", "decoding", "dimensionality", "cka"):
+        found = refs[(refs["analysis"] == analysis) & (refs["model"] == "rats_seed0")]
+        assert set(found["layer_name"]) == {"input", "input_rf_mean"}, analysis
+    decoding_input = refs[(refs["analysis"] == "decoding") & (refs["metric"] == "median_abs_error")]
+    assert len(decoding_input) and set(decoding_input["unit"]) == {"m"}
     store = open_activation_store(results / "activations" / "rats_seed1.zarr")
     assert store.attrs["session_id"] == 1 and store.attrs["n_neurons"] == N_NEURONS[1]
     assert np.isfinite(store["layer_00"].values).all()
