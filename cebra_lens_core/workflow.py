@@ -197,6 +197,7 @@ def setup_job(snakemake) -> logging.Logger:
         force=True,
     )
     logger = logging.getLogger("cebra_lens_core")
+    log_uncaught_exceptions(logger)
     logger.info("rule %s, %d thread(s)", getattr(snakemake, "rule", "?"), threads)
     from cebra_lens_core.provenance import make_record, set_job_record
 
@@ -208,6 +209,19 @@ def setup_job(snakemake) -> logging.Logger:
     set_job_record(record)
     logger.info("provenance: %s", record)
     return logger
+
+
+def log_uncaught_exceptions(logger: logging.Logger) -> None:
+    """Write an exception that ends the job, with its traceback, into the job's log file
+    (Snakemake tells users to look there), then let Python report it as usual."""
+    previous = sys.excepthook
+
+    def hook(kind, value, traceback):
+        if not issubclass(kind, KeyboardInterrupt):
+            logger.critical("the job failed:", exc_info=(kind, value, traceback))
+        previous(kind, value, traceback)
+
+    sys.excepthook = hook
 
 
 def job_params(snakemake) -> dict:

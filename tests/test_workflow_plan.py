@@ -127,3 +127,29 @@ def test_bin_width_and_bootstrap_block_length_per_dataset():
     assert bootstrap_params(cfg, "rat")["block_length"] == 7
     cfg["statistics"]["bootstrap"]["enabled"] = False
     assert bootstrap_params(cfg, "rat") == {"enabled": False}
+
+
+def test_failing_job_writes_its_traceback_into_its_log(tmp_path):
+    """Snakemake points users at the job's log: the exception and traceback must be there."""
+    import subprocess
+    import sys
+    import textwrap
+
+    log = tmp_path / "logs" / "job.log"
+    script = tmp_path / "job.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            from types import SimpleNamespace
+            from cebra_lens_core.workflow import setup_job
+            job = SimpleNamespace(threads=1, log=[{str(log)!r}], rule="demo", params=None)
+            setup_job(job)
+            raise ValueError("labels of the wrong length: 99 values for 100 time points")
+            """
+        )
+    )
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert result.returncode == 1 and "ValueError" in result.stderr
+    text = log.read_text()
+    assert "the job failed" in text and "Traceback (most recent call last)" in text
+    assert "ValueError: labels of the wrong length" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Mapping
 
@@ -13,6 +14,8 @@ from cebra_lens_core.analyses.common import dataset_name, split_rows
 from cebra_lens_core.metrics.consistency import consistency_matrix
 from cebra_lens_core.results import make_rows
 from cebra_lens_core.store import layer_names
+
+log = logging.getLogger(__name__)
 
 
 def consistency_analysis(stores: Mapping[str, xr.Dataset], *, split: str = "test") -> pd.DataFrame:
@@ -38,9 +41,11 @@ def consistency_analysis(stores: Mapping[str, xr.Dataset], *, split: str = "test
     rows = []
     for i, v in enumerate(variables):
         embeddings = [stores[n][v].isel(time=sel) for n in names]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)
             m = consistency_matrix(embeddings, names=[f"{n}:{v}" for n in names])
+        for message in dict.fromkeys(str(w.message) for w in caught):  # e.g. dropped units
+            log.warning("consistency, layer %s: %s", first[v].attrs.get("layer_name", v), message)
         for a, na in enumerate(names):
             for b, nb in enumerate(names):
                 if a == b:

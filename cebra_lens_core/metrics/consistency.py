@@ -30,7 +30,8 @@ streamed over row chunks in float64) the in-sample fit is
 fitted values as sklearn's ``LinearRegression`` also for rank-deficient ``A``. One pass
 over the data serves all ``n (n − 1)`` ordered pairs.
 
-Deviation from sklearn: a column of ``B`` with zero variance (a dead unit) has an
+Deviation from sklearn: a column of ``B`` with zero variance (a dead unit: exactly
+constant, within float64 rounding of its own mean; never a unit that merely varies little) has an
 undefined R²; sklearn's ``force_finite`` scores it 1 (perfectly "predicted" by the
 intercept), which inflates the average. Here such columns are left out of the average
 (with a :class:`RuntimeWarning` naming them); if every column of ``B`` is constant the
@@ -87,9 +88,15 @@ def _pinv_sqrt_factor(g_aa: np.ndarray) -> np.ndarray:
     return vec[:, keep] / np.sqrt(lam[keep])
 
 
-def _constant_columns(g_bb_diag: np.ndarray) -> np.ndarray:
-    top = float(g_bb_diag.max()) if g_bb_diag.size else 0.0
-    return g_bb_diag <= EIG_RTOL * top if top > 0 else np.ones(g_bb_diag.shape, dtype=bool)
+def _constant_columns(sum_squares: np.ndarray, means: np.ndarray, n: int) -> np.ndarray:
+    """Columns that are exactly constant: centred sum of squares within float64 rounding of
+    the column's *own* mean, ``SS_j ≤ n (64 ε |μ_j|)²`` (``SS_j == 0`` for a zero mean).
+
+    R² does not depend on a unit's scale, so a unit that merely varies little (even far
+    below the layer's largest unit) is kept; only a unit with no variance at all is left out.
+    """
+    tolerance = n * (64.0 * np.finfo(np.float64).eps * np.abs(np.asarray(means))) ** 2
+    return np.asarray(sum_squares) <= tolerance
 
 
 def _average_r2(r2: np.ndarray, constant: np.ndarray, name_to: str) -> float:
@@ -116,7 +123,7 @@ def _r2_in_sample(cov: StackedCovariance, i: int, j: int, name_to: str) -> float
     factor = _pinv_sqrt_factor(cov.block(i))
     proj = factor.T @ cov.block(i, j)  # (rank, d_b)
     explained = np.einsum("kj,kj->j", proj, proj)
-    constant = _constant_columns(g_bb_diag)
+    constant = _constant_columns(g_bb_diag, cov.layer_means(j), cov.n_samples)
     with np.errstate(divide="ignore", invalid="ignore"):
         r2 = np.clip(explained / g_bb_diag, 0.0, 1.0)
     return _average_r2(r2, constant, name_to)
@@ -145,7 +152,7 @@ def _r2_held_out(fit: StackedCovariance, test: StackedCovariance, name_to: str) 
     )
     ss_res = np.maximum(ss_res, 0.0)
     ss_tot = np.diag(h_bb).copy()
-    constant = _constant_columns(ss_tot)
+    constant = _constant_columns(ss_tot, test.layer_means(1), test.n_samples)
     with np.errstate(divide="ignore", invalid="ignore"):
         r2 = 1.0 - ss_res / ss_tot
     return _average_r2(r2, constant, name_to)

@@ -101,3 +101,21 @@ def test_refusals(runs):
     one_layer = _store(a[:1], train)
     with pytest.raises(ValueError, match="different layers"):
         consistency_analysis({"A": stores["A"], "L": one_layer})
+
+
+def test_small_units_are_kept_only_constant_units_dropped_and_logged(caplog):
+    """R² does not depend on a unit's scale: a unit 1e-9 of the largest is scored like any
+    other (it used to be dropped below 1e-12 of the largest variance); a truly constant unit
+    is dropped and the warning naming it reaches the job log."""
+    rng = np.random.default_rng(3)
+    train = np.ones(T, dtype=bool)
+    a = rng.normal(size=(T, 3))
+    target = a @ rng.normal(size=(3, 3))
+    target[:, 1] = 1e-9 * (a[:, 0] + 0.5 * rng.normal(size=T))  # tiny, partly predictable
+    with_constant = np.column_stack([target, np.full(T, 2.5)])
+    stores = {"A": _store([a], train), "B": _store([with_constant], train)}
+    with caplog.at_level("WARNING", logger="cebra_lens_core"):
+        rows = consistency_analysis(stores, split="all")
+    value = _matrix(rows, 0)[("A", "B")]
+    assert value == pytest.approx(_sk_r2(a, target), rel=1e-6)  # 3 units, the tiny one included
+    assert any("constant columns (3)" in r.getMessage() for r in caplog.records)
