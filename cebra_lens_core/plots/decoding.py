@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from cebra_lens_core.plots.common import draw_references, reference_handles
+from cebra_lens_core.plots.common import draw_references, reference_handles, without_references
 from cebra_lens_core.plots.rdm import (
     LayerAxis,
     group_colours,
@@ -70,6 +70,30 @@ def _draw_reference_lines(ax: plt.Axes, refs: pd.DataFrame) -> set[str]:
     return set(draw_references(ax, refs[refs["variant"] == decoders[0]]))
 
 
+#: units shown scaled in figures: the unit a hippocampus paper reports (cm for positions in m)
+DISPLAY_UNITS = {"m": (100.0, "cm")}
+
+
+def display_unit(unit: str) -> tuple[float, str]:
+    """``(factor, unit shown)``: values in ``unit`` times ``factor`` are in the unit shown
+    (``m`` -> ``cm``: 100; others unchanged)."""
+    return DISPLAY_UNITS.get(unit, (1.0, unit))
+
+
+def _unit_of(rows: pd.DataFrame) -> str:
+    units = sorted({str(u) for u in rows.get("unit", pd.Series(dtype=str)) if str(u)})
+    return units[0] if len(units) == 1 else ""
+
+
+def _scaled(rows: pd.DataFrame, factor: float) -> pd.DataFrame:
+    if factor == 1.0:
+        return rows
+    rows = rows.copy()
+    for column in ("value", "ci_low", "ci_high"):
+        rows[column] = rows[column].astype(float) * factor
+    return rows
+
+
 def _legend_handles(models, decoders: list[str], chance: bool) -> list[Line2D]:
     handles = group_legend_handles(models, seeds=False)
     for d in decoders:
@@ -90,7 +114,9 @@ def plot_decoding(summary: pd.DataFrame) -> plt.Figure:
     ridge dash-dot); shuffled-label controls dashed, thin and light. Error bands from
     ``ci_low``/``ci_high`` where present. The recording itself (``input`` rows, and its
     receptive-field mean), decoded with the first decoder, is drawn as grey horizontal
-    reference lines."""
+    reference lines. Below each continuous label: the median absolute error on the test
+    split in the label's unit (the ``unit`` column; metres shown in cm, the number
+    hippocampus papers report)."""
     rows = select_rows(summary, "decoding", ("r2", "accuracy"), "plot_decoding")
     refs = reference_rows(summary, "decoding", ("r2", "accuracy"))
     drawn_refs: set[str] = set()
@@ -100,10 +126,14 @@ def plot_decoding(summary: pd.DataFrame) -> plt.Figure:
     chance_rows = summary[
         (summary["analysis"] == "decoding") & (summary["metric"] == "chance_level")
     ]
+    errors = without_references(
+        summary[(summary["analysis"] == "decoding") & (summary["metric"] == "median_abs_error")]
+    )
+    error_refs = reference_rows(summary, "decoding", "median_abs_error")
     fig, axes = plt.subplots(
-        1,
+        2 if len(errors) else 1,
         len(panels),
-        figsize=(4.6 * len(panels) + 2.2, 3.9),
+        figsize=(4.6 * len(panels) + 2.2, 3.9 * (2 if len(errors) else 1)),
         squeeze=False,
         layout="constrained",
     )
@@ -143,6 +173,25 @@ def plot_decoding(summary: pd.DataFrame) -> plt.Figure:
             ax.set_title(f"{label} (discrete)", fontsize=10)
         axis.apply(ax)
         ax.grid(alpha=0.3)
+    for column, (label, metric) in enumerate(panels):
+        if len(errors) == 0:
+            break
+        ax = axes[1, column]
+        part = errors[errors["label"] == label]
+        if metric != "r2" or part.empty:
+            ax.set_axis_off()
+            continue
+        unit = _unit_of(part)
+        scale, shown = display_unit(unit)
+        _draw_lines(ax, _scaled(part, scale), axis, colours)
+        drawn_refs |= _draw_reference_lines(
+            ax, _scaled(error_refs[error_refs["label"] == label], scale)
+        )
+        ax.set_ylim(bottom=0.0)
+        ax.set_ylabel(f"median absolute error ({shown or 'label units'})")
+        ax.set_title(f"{label}: decoding error (test split)", fontsize=10)
+        axis.apply(ax)
+        ax.grid(alpha=0.3)
     fig.legend(
         handles=_legend_handles(rows["model"], _decoders(rows), any_chance)
         + reference_handles(drawn_refs),
@@ -160,8 +209,8 @@ def plot_decoding_error(
     continuous label (same line styles as :func:`plot_decoding`).
 
     Args:
-        units: label -> physical unit (e.g. ``{"position": "m"}``) for the y label; labels
-            without one read "label units".
+        units: label -> physical unit (e.g. ``{"position": "m"}``); default: the rows'
+            ``unit`` column. Metres are shown in cm; labels without a unit read "label units".
     """
     rows = select_rows(summary, "decoding", "median_abs_error", "plot_decoding_error")
     refs = reference_rows(summary, "decoding", "median_abs_error")
@@ -179,10 +228,11 @@ def plot_decoding_error(
     )
     for ax, label in zip(axes[0], labels, strict=True):
         part = rows[rows["label"] == label]
-        _draw_lines(ax, part, axis, colours)
-        drawn_refs |= _draw_reference_lines(ax, refs[refs["label"] == label])
+        scale, shown = display_unit(units.get(label) or _unit_of(part))
+        _draw_lines(ax, _scaled(part, scale), axis, colours)
+        drawn_refs |= _draw_reference_lines(ax, _scaled(refs[refs["label"] == label], scale))
         ax.set_ylim(bottom=0.0)
-        ax.set_ylabel(f"median absolute error ({units.get(label) or 'label units'})")
+        ax.set_ylabel(f"median absolute error ({shown or 'label units'})")
         ax.set_title(f"{label}", fontsize=10)
         axis.apply(ax)
         ax.grid(alpha=0.3)

@@ -250,7 +250,8 @@ def _decoding_summary():
 
 def test_decoding_lines_controls_and_chance():
     fig = plot_decoding(_decoding_summary())
-    ax_r2, ax_acc = (ax for ax in fig.axes if ax.lines)
+    # top row: R² and accuracy; below R²: the decoding error (error rows in the summary)
+    ax_r2, ax_acc = (ax for ax in fig.axes if ax.lines and "error" not in ax.get_ylabel())
     assert "R²" in ax_r2.get_ylabel() and "accuracy" in ax_acc.get_ylabel()
     lines = {ln.get_gid(): ln for ln in ax_r2.lines if ln.get_gid()}
     assert len(lines) == len(MODELS) * 4
@@ -277,8 +278,8 @@ def test_decoding_lines_controls_and_chance():
 def test_decoding_error_units():
     fig = plot_decoding_error(_decoding_summary(), units={"pos": "m"})
     ax = next(ax for ax in fig.axes if ax.lines)
-    assert ax.get_ylabel() == "median absolute error (m)"
-    np.testing.assert_allclose(_lines(ax)["a_seed0|ridge"], _expected(2.0))
+    assert ax.get_ylabel() == "median absolute error (cm)"  # metres are shown in cm
+    np.testing.assert_allclose(_lines(ax)["a_seed0|ridge"], 100 * _expected(2.0))
     plt.close(fig)
     fig = plot_decoding_error(_decoding_summary())
     assert "label units" in next(ax for ax in fig.axes if ax.lines).get_ylabel()

@@ -74,3 +74,23 @@ def test_references_are_horizontal_lines(plot, rows):
                 assert len(line.get_xdata()) in (1, 3) and np.isfinite(line.get_xdata()).all()
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "input (recorded neurons)" in legend
+
+
+def test_decoding_figure_shows_the_error_in_cm_below_r2():
+    rows = _rows("decoding", "r2", "position", "knn")
+    errors = _rows(
+        "decoding",
+        "median_abs_error",
+        "position",
+        "knn",
+        values=(0.3, 0.2, 0.13),
+        refs={"input": 0.2},
+    )
+    for row in errors:
+        row["unit"] = "m"
+    fig = plot_decoding(make_rows(rows + errors))
+    error_axis = [ax for ax in fig.axes if "median absolute error" in ax.get_ylabel()]
+    assert len(error_axis) == 1 and error_axis[0].get_ylabel() == "median absolute error (cm)"
+    curve = [ln for ln in error_axis[0].get_lines() if ln.get_gid() == "m|knn"][0]
+    np.testing.assert_allclose(curve.get_ydata(), [30.0, 20.0, 13.0])
+    assert _reference_lines(fig)["reference|input"] in (0.9, 20.0)
