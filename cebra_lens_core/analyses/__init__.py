@@ -18,7 +18,7 @@ from cebra_lens_core.atomic import atomic_path
 from cebra_lens_core.provenance import NPZ_KEY, current_record
 
 #: options in the config that steer the workflow or the figures, not the analysis function
-_NOT_ANALYSIS_OPTIONS = {"enabled", "color_label", "plot_layer"}
+_NOT_ANALYSIS_OPTIONS = {"enabled", "color_label", "marker_label", "plot_layer"}
 
 
 def store_analyses() -> dict[str, Callable]:

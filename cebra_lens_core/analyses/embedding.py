@@ -32,7 +32,7 @@ def embedding_analysis(
     subsample of the split (at most ``max_samples`` time points, kept in time order).
 
     Returns rows (analysis ``embedding``, metric ``tsne_kl_divergence``) and arrays
-    ``time``, ``embedding`` (n × ≤3), ``tsne`` (n × 3), ``label/<name>``. t-SNE starts from
+    ``time``, ``embedding`` (n × ≤3), ``tsne`` (n × 3), ``label/<name>``, ``unit/<name>`` (the label's unit, ``""`` if none). t-SNE starts from
     the layer's first 3 principal components, or from a seeded random layout when the layer
     has fewer than 3 units.
     """
@@ -68,6 +68,7 @@ def embedding_analysis(
     arrays["tsne_layer"] = np.array(index)
     for label in store_labels(part).values():
         arrays[f"label/{label.name}"] = label.values
+        arrays[f"unit/{label.name}"] = np.array(label.unit)
     row = {
         "analysis": "embedding",
         "dataset": dataset_name(store),

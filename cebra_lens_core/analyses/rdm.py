@@ -84,6 +84,7 @@ def rdm_analysis(
         if cond.dropped.size:
             log.info("%s: label %s: empty bins %s dropped", name, label.name, cond.dropped.tolist())
         arrays[f"{label.name}/ids"] = cond.ids
+        arrays[f"{label.name}/unit"] = np.array(label.unit)
         arrays[f"{label.name}/names"] = np.array([str(v[1]) for v in views if v[0] is not None])
         if cond.edges is not None:
             arrays[f"{label.name}/bin_centres"] = cond.bin_centres

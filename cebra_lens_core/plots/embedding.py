@@ -22,8 +22,14 @@ def _is_discrete(values: np.ndarray) -> bool:
     return values.dtype.kind in "biuUSO"
 
 
-def _scatter(ax, coords: np.ndarray, colour: np.ndarray | None, discrete: bool, cmap, norm):
-    kwargs = {"s": _point_size(len(coords)), "linewidths": 0, "alpha": 0.8}
+#: markers of the classes of the marker label (e.g. running direction)
+MARKERS = ("o", "^", "s", "D", "v", "P", "X", "*")
+
+
+def _scatter(
+    ax, coords: np.ndarray, colour: np.ndarray | None, discrete: bool, cmap, norm, marker="o"
+):
+    kwargs = {"s": _point_size(len(coords)), "linewidths": 0, "alpha": 0.8, "marker": marker}
     if colour is None:
         kwargs["color"] = "C0"
     elif discrete:
@@ -35,7 +41,10 @@ def _scatter(ax, coords: np.ndarray, colour: np.ndarray | None, discrete: bool, 
 
 
 def plot_embedding(
-    arrays: Mapping[str, np.ndarray], model: str, color_label: str | None = None
+    arrays: Mapping[str, np.ndarray],
+    model: str,
+    color_label: str | None = None,
+    marker_label: str | None = None,
 ) -> plt.Figure:
     """Two views of one model's representation on the sampled time points:
 
@@ -44,7 +53,10 @@ def plot_embedding(
     - the 3-component t-SNE (``arrays["tsne"]``) of layer ``arrays["tsne_layer"]``,
 
     coloured by ``arrays["label/<color_label>"]`` (default: the first label found), with a
-    colourbar (continuous label) or a legend (discrete label). Small points, fixed view.
+    colourbar (continuous label, with its unit from ``arrays["unit/<label>"]``) or a legend
+    (discrete label). ``marker_label``: a discrete label whose classes get their own marker
+    (e.g. the running direction, so one colour map serves both directions). Small points,
+    fixed view.
 
     Raises:
         ValueError: no ``embedding``/``tsne`` array, or ``color_label`` is not in ``arrays``.
@@ -67,6 +79,16 @@ def plot_embedding(
             )
     colour = np.asarray(arrays[key]) if key else None
     name = key.split("/", 1)[1] if key else ""
+    unit = str(arrays.get(f"unit/{name}", "")) if name else ""
+    markers = marker_name = marker_classes = None
+    if marker_label is not None:
+        if f"label/{marker_label}" not in arrays:
+            raise ValueError(
+                f"plot_embedding: no label {marker_label!r} for {model}; available: "
+                f"{[k.split('/', 1)[1] for k in label_keys]}"
+            )
+        markers = np.asarray(arrays[f"label/{marker_label}"])
+        marker_name, marker_classes = marker_label, np.unique(markers)
     discrete = colour is not None and _is_discrete(colour)
     cmap = plt.get_cmap("tab10" if discrete else "viridis")
     norm = None
@@ -101,10 +123,23 @@ def plot_embedding(
         else:
             ax = fig.add_subplot(1, len(panels), k + 1)
         axes.append(ax)
-        sc = _scatter(ax, coords[:, :dims], colour, discrete, cmap, norm)
-        sc.set_gid(panel)
-        if not discrete and colour is not None:
-            mappable = sc
+        if markers is None:
+            groups = [(None, np.ones(len(coords), dtype=bool))]
+        else:
+            groups = [(c, markers == c) for c in marker_classes]
+        for g, (cls, keep) in enumerate(groups):
+            sc = _scatter(
+                ax,
+                coords[keep, :dims],
+                None if colour is None else colour[keep],
+                discrete,
+                cmap,
+                norm,
+                marker=MARKERS[g % len(MARKERS)],
+            )
+            sc.set_gid(panel if cls is None else f"{panel}|{marker_name}={cls}")
+            if not discrete and colour is not None:
+                mappable = sc
         ax.set_xlabel(axis_names[0], fontsize=8)
         ax.set_ylabel(axis_names[1], fontsize=8)
         if dims == 3:
@@ -113,7 +148,25 @@ def plot_embedding(
         ax.set_title(title, fontsize=10)
     if mappable is not None:
         cbar = fig.colorbar(mappable, ax=axes, shrink=0.6)
-        cbar.set_label(name)
+        cbar.set_label(f"{name} ({unit})" if unit else name)
+    if markers is not None:
+        marker_handles = [
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker=MARKERS[k % len(MARKERS)],
+                color="0.3",
+                label=f"{marker_name} {c}",
+            )
+            for k, c in enumerate(marker_classes)
+        ]
+        fig.legend(
+            handles=marker_handles,
+            loc="outside lower center",
+            ncols=len(marker_handles),
+            fontsize=8,
+        )
     elif discrete:
         handles = [
             Line2D([], [], linestyle="none", marker="o", color=cmap(k % cmap.N), label=str(c))
@@ -122,5 +175,6 @@ def plot_embedding(
         fig.legend(handles=handles, title=name, loc="outside right center", fontsize=8)
     n = len(np.asarray(arrays[panels[0]]))
     suffix = f", coloured by {name}" if name else ""
+    suffix += f", marker by {marker_name}" if marker_name else ""
     fig.suptitle(f"{model}: {n} time points{suffix}", fontsize=11)
     return fig

@@ -20,7 +20,9 @@ def model_figure(
     - ``rdm``: RDMs of every layer for the label with the most conditions (a 2 × 2 RDM of a
       binary label shows little);
     - ``embedding``: first embedding dimensions and the 3-D t-SNE, coloured by
-      ``options["color_label"]`` (default: a continuous label if there is one);
+      ``options["color_label"]`` (default: a continuous label if there is one), marker by
+      ``options["marker_label"]`` (default: a discrete label other than the colour, e.g.
+      the running direction; ``""``: none);
     - ``single_unit``: activity and tuning of the units of ``options["plot_layer"]``
       (default: the middle layer) for the first configured label (default: the label
       with the most conditions).
@@ -32,7 +34,14 @@ def model_figure(
         if not labels:
             raise ValueError(f"no RDMs stored for {model}")
         label = max(labels, key=lambda lab: (len(arrays[f"{lab}/ids"]), lab))
-        return plot_layer_rdms(arrays, label, model)
+        names = arrays.get(f"{label}/names")
+        return plot_layer_rdms(
+            arrays,
+            label,
+            model,
+            layer_names=None if names is None else [str(n) for n in names],
+            metric_name=str(options.get("metric", "")),
+        )
     if kind == "embedding":
         from cebra_lens_core.plots.embedding import plot_embedding
 
@@ -41,7 +50,14 @@ def model_figure(
             labels = sorted(k[6:] for k in arrays if k.startswith("label/"))
             continuous = [lab for lab in labels if arrays[f"label/{lab}"].dtype.kind == "f"]
             color = (continuous or labels or [None])[0]
-        return plot_embedding(arrays, model, color_label=color)
+        marker = options.get("marker_label")
+        if marker is None:  # a discrete label (e.g. running direction) other than the colour
+            labels = sorted(k[6:] for k in arrays if k.startswith("label/"))
+            discrete = [
+                lab for lab in labels if arrays[f"label/{lab}"].dtype.kind in "iub" and lab != color
+            ]
+            marker = discrete[0] if discrete else None
+        return plot_embedding(arrays, model, color_label=color, marker_label=marker or None)
     if kind == "single_unit":
         from cebra_lens_core.plots.single_units import plot_single_units
 

@@ -282,9 +282,10 @@ def plot_layer_rdms(
     n_cond = rdms[0].shape[0]
     centres = arrays.get(f"{label}/bin_centres")
     ids = arrays.get(f"{label}/ids")
+    unit = str(arrays.get(f"{label}/unit", ""))
     if centres is not None and len(centres) == n_cond:
         tick_text = [f"{float(c):.2f}" for c in centres]
-        axis_label = f"{label} (bin centre)"
+        axis_label = f"{label} (bin centre{', ' + unit if unit else ''})"
     else:
         ids = np.arange(n_cond) if ids is None or len(ids) != n_cond else ids
         tick_text = [str(i) for i in ids]
@@ -315,7 +316,7 @@ def plot_layer_rdms(
         name = ""
         if layer_names is not None and indices[k] < len(layer_names):
             name = str(layer_names[indices[k]])
-        ax.set_title(short_layer_label(indices[k], name) if name else f"layer {indices[k]}")
+        ax.set_title(short_layer_label(indices[k], name) if name else str(indices[k]))
         ax.set_xticks(ticks, [tick_text[t] for t in ticks], rotation=90, fontsize=7)
         ax.set_yticks(ticks, [tick_text[t] for t in ticks], fontsize=7)
         if k % ncols == 0:
