@@ -31,7 +31,8 @@ gof = params.goodness_of_fit
 if gof["enabled"]:
     name = snakemake.wildcards.model
     rows = goodness_of_fit_rows(model, dataset, spec, name=name, num_batches=gof["num_batches"])
-    log.info("goodness of fit (bits): %s", rows[["variant", "value"]].to_dict("records"))
+    for r in rows.itertuples():  # e.g. "goodness_of_fit_bits (test split): 1.2345"
+        log.info("%s (%s split): %.4f", r.metric, r.variant, r.value)
 else:
     rows = make_rows([])
 write_rows(rows, snakemake.output.goodness_of_fit)

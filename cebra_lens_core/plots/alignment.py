@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -51,9 +53,15 @@ def plot_alignment(summary: pd.DataFrame) -> plt.Figure:
     axis = LayerAxis.from_rows(everything)
     styles = model_styles(everything["model"])
     best = summary[(summary["analysis"] == "best_layer") & (summary["variant"] == "test")]
-    fig, axes = plt.subplots(
-        1, len(panels) + 1, figsize=(4.2 * (len(panels) + 1) + 2.4, 3.9), layout="constrained"
+    n_cols = 2  # a 2 × 2 grid: readable text at the report's width (one row was 2,317 px)
+    n_rows = math.ceil((len(panels) + 1) / n_cols)
+    fig, grid = plt.subplots(
+        n_rows, n_cols, figsize=(4.0 * n_cols + 2.4, 3.4 * n_rows), layout="constrained"
     )
+    axes = list(np.ravel(grid))
+    for spare in axes[len(panels) + 1 :]:
+        spare.set_axis_off()
+    axes = axes[: len(panels) + 1]
     for ax, (analysis, _, prefix, ylabel, rows) in zip(axes, panels, strict=False):
         if rows.empty:
             ax.text(0.5, 0.5, f"no {analysis} rows", ha="center", va="center", color="0.4")

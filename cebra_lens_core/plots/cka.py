@@ -219,7 +219,9 @@ def plot_corresponding_layers(
     with_ci = bool(np.isfinite(table["ci_low"].to_numpy(dtype=float)).any())
     with_p = bool(np.isfinite(table["p_value"].to_numpy(dtype=float)).any())
     archs = sorted(table["architecture"].unique(), key=lambda a: (a.count("→"), a))
-    fig, axes = plt.subplots(1, len(archs), figsize=(6.5 * len(archs), 4.4), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(archs), figsize=(6.5 * len(archs), 5.2), squeeze=False, layout="constrained"
+    )
     for ax, arch in zip(axes[0], archs, strict=True):
         part_arch = table[table["architecture"] == arch]
         if part_arch["group_pair"].nunique() > max_lines:
@@ -270,12 +272,12 @@ def plot_corresponding_layers(
         ax.set_xlabel("layer")
         ax.set_ylabel(f"{variant} CKA, layer i vs layer i")
         ax.set_title(f"{len(names)}-layer models", fontsize=10)
-        ax.legend(fontsize=7, loc="lower right")
+        # below the axes: inside, the legend covered the lines of the deep layers
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=2)
     band = "range of the pairs' bootstrap intervals" if with_ci else "range"
     star = "; ★ all pairs p ≤ 0.05 (time-shift null)" if with_p else ""
     fig.suptitle(
         f"CKA of corresponding layers (line = mean over model pairs, band = {band}{star})",
         fontsize=11,
     )
-    fig.tight_layout()
     return fig

@@ -96,3 +96,11 @@ def test_alignment_figure_without_rows_says_so():
     empty = make_rows([{"analysis": "cka", "model": "a", "metric": "cka", "value": 1.0}])
     with pytest.raises(NoRowsError, match="analyses.alignment"):
         plot_alignment(empty)
+
+
+def test_alignment_figure_is_readable_at_report_width():
+    """One row of four panels was 2,317 px wide with tiny text; a 2 × 2 grid fits."""
+    fig = plot_alignment(_rows())
+    width_px = fig.get_figwidth() * 120  # save_figure's dpi
+    assert width_px <= 1400
+    assert sum(1 for ax in fig.axes if ax.get_visible() and ax.axison) == 4

@@ -110,3 +110,13 @@ def test_many_group_pairs_are_pooled_into_within_and_between():
         assert len(fig.axes[0].get_lines()) == 10
     finally:
         plt.close(fig)
+
+
+def test_corresponding_layers_legend_does_not_cover_the_lines():
+    fig = plot_corresponding_layers(_summary(), {"x0": "within_a", "x1": "z", "y0": "z"})
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is not None:
+            assert not legend.get_window_extent(renderer).overlaps(ax.get_window_extent(renderer))
