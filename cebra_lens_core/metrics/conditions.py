@@ -22,6 +22,7 @@ float64 and ordered by increasing condition id.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -396,3 +397,30 @@ def make_conditions(
         edges=edges,
         n_bins=None if kind == "discrete" else int(n_bins),  # type: ignore[arg-type]
     )
+
+
+def joint_conditions(
+    conditions: Sequence[Conditions], name: str = "labels"
+) -> tuple[Conditions, np.ndarray]:
+    """Conditions of several labels jointly: one condition per combination that occurs.
+
+    With per-label codes ``c_1 … c_K`` (bin or class ids), the joint condition of a time
+    point is the tuple ``(c_1, …, c_K)``; combinations without samples do not exist (they
+    are never silently NaN). Joint ids are ``0 … C − 1`` in lexicographic order of the tuples.
+
+    Returns:
+        ``(joint, components)``: the joint :class:`Conditions` (kind ``discrete``) and the
+        ``(C, K)`` per-label ids of each joint condition (for the joint oracle).
+
+    Raises:
+        ValueError: fewer than two labels, or different lengths.
+    """
+    if len(conditions) < 2:
+        raise ValueError(f"{name}: joint conditions need at least 2 labels, got {len(conditions)}")
+    lengths = {len(c.codes) for c in conditions}
+    if len(lengths) != 1:
+        raise ValueError(f"{name}: the labels have different lengths {sorted(lengths)}")
+    stacked = np.stack([np.asarray(c.codes, dtype=np.int64) for c in conditions], axis=1)
+    components, codes = np.unique(stacked, axis=0, return_inverse=True)
+    joint = make_conditions(codes.reshape(-1).astype(np.int64), "discrete", name=name)
+    return joint, components

@@ -525,3 +525,38 @@ def rdm_similarity_matrix(
     names_a = [f"rdms_a[{i}]" for i in range(len(va))]
     names_b = [] if vb is None else [f"rdms_b[{j}]" for j in range(len(vb))]
     return _similarity(va, vb, method, names_a, names_b)
+
+
+def joint_oracle_rdm(
+    components: np.ndarray, kinds: Sequence[str], n_levels: Sequence[int | None]
+) -> np.ndarray:
+    """Oracle RDM of joint conditions: the mean of the per-label oracle dissimilarities,
+
+        D_ij = (1 / K) Σ_k d_k(c_ik, c_jk),
+
+    with ``d_k = |c_ik − c_jk| / (B_k − 1)`` for an ordinal (binned continuous) label of
+    ``B_k`` bins and ``d_k = [c_ik ≠ c_jk]`` for a categorical one. E.g. position bins ×
+    running direction: neighbouring bins in the same direction are close, the same bin in
+    opposite directions is 1/2 apart.
+
+    Args:
+        components: ``(C, K)`` per-label ids of each joint condition
+            (:func:`~cebra_lens_core.metrics.conditions.joint_conditions`).
+        kinds: ``"ordinal"`` or ``"categorical"`` per label.
+        n_levels: ``B_k`` per ordinal label (``None`` for categorical ones).
+    """
+    components = np.asarray(components)
+    if components.ndim != 2 or not components.shape[1] == len(kinds) == len(n_levels):
+        raise ValueError(
+            f"components must be (conditions, {len(kinds)} labels), got {components.shape}"
+        )
+    total = np.zeros((components.shape[0], components.shape[0]))
+    for k, (kind, levels) in enumerate(zip(kinds, n_levels, strict=True)):
+        c = components[:, k].astype(float)
+        if kind == "ordinal":
+            total += np.abs(c[:, None] - c[None, :]) / max(int(levels) - 1, 1)
+        elif kind == "categorical":
+            total += (c[:, None] != c[None, :]).astype(float)
+        else:
+            raise ValueError(f"unknown oracle kind {kind!r}; valid kinds: {list(ORACLE_KINDS)}")
+    return total / len(kinds)

@@ -79,3 +79,46 @@ def test_layers_option_selects_by_position_and_name():
         select_layer_variables(store, ["norm"])
     rows = dimensionality_analysis(store, name="m", layers=["l1"])
     assert set(rows["layer_name"]) == {"l1", "input"}
+
+
+def test_joint_oracle_closed_form():
+    from cebra_lens_core.metrics.rdm import joint_oracle_rdm
+
+    components = np.array([[0, 0], [1, 0], [0, 1], [4, 1]])  # (position bin, direction)
+    D = joint_oracle_rdm(components, ["ordinal", "categorical"], [5, None])
+    assert D[0, 1] == pytest.approx(0.5 * (1 / 4))  # neighbouring bins, same direction
+    assert D[0, 2] == pytest.approx(0.5)  # same bin, opposite direction
+    assert D[0, 3] == pytest.approx(0.5 * (1 + 1))  # far end, opposite direction
+    np.testing.assert_allclose(D, D.T)
+    assert np.all(np.diag(D) == 0)
+
+
+def test_rdm_of_position_and_direction_jointly():
+    """A layer that encodes position separately per direction matches the joint oracle
+    better than a layer that ignores direction."""
+    rng = np.random.default_rng(1)
+    T = 2000
+    position = np.abs(((np.arange(T) / 200) % 2) - 1)  # back and forth
+    direction = ((np.arange(T) // 200) % 2).astype(np.int64)
+    both = np.column_stack([position, position, direction, 1 - direction])
+    only_position = np.column_stack([position, position**2])
+    train = np.arange(T) < 1500
+    store = make_store(
+        [both + 0.01 * rng.normal(size=both.shape), only_position + 0.01 * rng.normal(size=(T, 2))],
+        train,
+        {"position": (position, "continuous"), "direction": (direction, "discrete")},
+    )
+    rows, arrays = rdm_analysis(
+        store,
+        name="m",
+        n_bins=5,
+        metric="euclidean",
+        joint=[["position", "direction"]],
+        layers=[0, 1],
+    )
+    joint = rows[rows["label"] == "position+direction"].set_index("layer")["value"]
+    assert joint[0] > joint[1] + 0.2
+    assert arrays["position+direction/ids"].size == 10  # 5 bins × 2 directions
+    assert rows[rows["label"] == "position+direction"]["variant"].iloc[0].endswith("rho_a")
+    restricted, _ = rdm_analysis(store, name="m", n_bins=5, layers=["l1"])
+    assert set(restricted["layer_name"]) == {"l1"}
