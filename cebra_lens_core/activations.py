@@ -63,7 +63,7 @@ def _encoder_device(encoder: torch.nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
-def _make_plan(model, session_id: int | None, device=None) -> _Plan:
+def _make_plan(model, session_id: int | None, device=None, capture: str = "blocks") -> _Plan:
     import cebra.models
 
     from cebra_lens_core.devices import torch_device
@@ -73,7 +73,7 @@ def _make_plan(model, session_id: int | None, device=None) -> _Plan:
     target = torch_device(device) or current
     if target != current:  # a copy on the requested device; the caller's model is untouched
         encoder = copy.deepcopy(encoder).to(target)
-    layers = list_layers(encoder)
+    layers = list_layers(encoder, capture)
     offset = encoder.get_offset()
     convolutional = isinstance(encoder, cebra.models.ConvolutionalModelMixin)
     if convolutional and len(offset) >= 2:
@@ -106,13 +106,26 @@ def _input_window(neural: np.ndarray, start: int, stop: int, plan: _Plan) -> tor
 
 
 def _run_net(plan: _Plan, x: torch.Tensor) -> list[torch.Tensor]:
-    """Walk ``encoder.net`` position by position and collect the captured outputs."""
-    wanted = {layer.position: layer.index for layer in plan.layers if layer.position is not None}
+    """Walk ``encoder.net`` position by position and collect the captured outputs (for an
+    ``inner`` layer: the output of the block's first module, taken by a forward hook)."""
+    wanted = {layer.position: layer for layer in plan.layers if layer.position is not None}
     outputs: list[torch.Tensor | None] = [None] * len(plan.layers)
     for position, module in enumerate(plan.encoder.net):
+        layer = wanted.get(position)
+        if layer is not None and layer.inner:
+            caught: list[torch.Tensor] = []
+            handle = module.module[0].register_forward_hook(
+                lambda m, i, o, sink=caught: sink.append(o)
+            )
+            try:
+                x = module(x)
+            finally:
+                handle.remove()
+            outputs[layer.index] = caught[0]
+            continue
         x = module(x)
-        if position in wanted:
-            outputs[wanted[position]] = x
+        if layer is not None:
+            outputs[layer.index] = x
     if plan.layers[-1].kind == "clip":
         outputs[-1] = plan.encoder.clamp(x)
     return outputs  # type: ignore[return-value]
@@ -190,6 +203,7 @@ def iter_activation_chunks(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     progress: Callable[[int, int], None] | None = None,
     device=None,
+    capture: str = "blocks",
 ) -> Iterator[tuple[int, int, list[np.ndarray]]]:
     """Yield ``(start, stop, [layer arrays])`` over consecutive chunks of input time.
 
@@ -204,7 +218,7 @@ def iter_activation_chunks(
     if int(chunk_size) < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
     neural = check_model_input(model, neural, session_id)
-    plan = _make_plan(model, session_id, device)
+    plan = _make_plan(model, session_id, device, capture)
     plan.encoder.eval()
     _check_forward_matches(plan, neural)
     n = len(neural)
@@ -218,9 +232,10 @@ def iter_activation_chunks(
             yield start, stop, arrays
 
 
-def layer_table(model, session_id: int | None = None) -> list[LayerInfo]:
-    """The captured layers of ``model`` (its session's encoder), in forward order."""
-    return list_layers(get_encoder(model, session_id))
+def layer_table(model, session_id: int | None = None, capture: str = "blocks") -> list[LayerInfo]:
+    """The captured layers of ``model`` (its session's encoder), in forward order
+    (``capture``: see :func:`cebra_lens_core.models.layers.list_layers`)."""
+    return list_layers(get_encoder(model, session_id), capture)
 
 
 def _label_coords(
@@ -378,6 +393,7 @@ def extract_activations(
     attrs: Mapping | None = None,
     device=None,
     references: Sequence[str] = ("input", "input_rf_mean"),
+    capture: str = "blocks",
 ) -> xr.Dataset:
     """Activations of every captured layer of ``model`` on ``neural``, one row per input time point.
 
@@ -395,6 +411,9 @@ def extract_activations(
         references: reference variables stored beside the layers: ``input`` (the
             recording, float32) and ``input_rf_mean`` (its mean over the receptive field,
             conv models only); ``()`` for none.
+        capture: ``"blocks"`` (each residual block's output) or ``"cebra_lens"`` (the
+            convolution inside each block, as CEBRA-Lens captures it); see
+            :func:`cebra_lens_core.models.layers.list_layers`.
 
     Returns:
         ``xarray.Dataset`` with variables ``layer_00 ...`` of dims ``(time, layer_XX_unit)``,
@@ -403,11 +422,11 @@ def extract_activations(
     """
     neural = check_model_input(model, neural, session_id)
     coords = _label_coords(labels, label_info, train, len(neural))
-    layers = layer_table(model, session_id)
+    layers = layer_table(model, session_id, capture)
     chunks = [
         arrays
         for _, _, arrays in iter_activation_chunks(
-            model, neural, session_id, chunk_size=chunk_size, device=device
+            model, neural, session_id, chunk_size=chunk_size, device=device, capture=capture
         )
     ]
     whole = [np.concatenate([c[i] for c in chunks], axis=0) for i in range(len(layers))]
@@ -415,4 +434,5 @@ def extract_activations(
     ds = add_references(_chunk_dataset(0, whole, layers, coords), neural)
     ds.attrs.update(base_attrs(model, session_id, layers, attrs))
     ds.attrs["reference_layers"] = list(add_references.names)
+    ds.attrs["capture"] = capture
     return ds

@@ -51,6 +51,7 @@ def write_activation_store(
     attrs: Mapping | None = None,
     device=None,
     references: Sequence[str] = REFERENCE_VARIABLES,
+    capture: str = "blocks",
 ) -> Path:
     """Extract all layers of ``model`` on ``neural`` and stream them into a zarr store at ``path``.
 
@@ -59,7 +60,8 @@ def write_activation_store(
     of activations, whatever the recording length.
     Inputs are validated before anything is written. ``references``: the reference
     variables to store beside the layers (:data:`REFERENCE_VARIABLES`; ``input_rf_mean`` only
-    for convolutional encoders).
+    for convolutional encoders). ``capture``: what is taken of each residual block
+    (``blocks`` or ``cebra_lens``; :func:`cebra_lens_core.models.layers.list_layers`).
     """
     # imported here so that readers of stores (metric jobs) do not pay for torch
     from cebra_lens_core.activations import (
@@ -74,16 +76,23 @@ def write_activation_store(
 
     neural = check_model_input(model, neural, session_id)
     coords = _label_coords(labels, label_info, train, len(neural))
-    layers = layer_table(model, session_id)
+    layers = layer_table(model, session_id, capture)
     # align extraction chunks to zarr chunks so appends never rewrite partial chunks
     chunk_size = max(ZARR_TIME_CHUNK, (int(chunk_size) // ZARR_TIME_CHUNK) * ZARR_TIME_CHUNK)
     progress = ProgressLog(f"extract {Path(path).name}")
     store_attrs = base_attrs(model, session_id, layers, attrs)
     add_references = reference_plan(model, session_id, references)
     store_attrs["reference_layers"] = list(add_references.names)
+    store_attrs["capture"] = capture
     with atomic_path(path) as tmp:
         for start, _, arrays in iter_activation_chunks(
-            model, neural, session_id, chunk_size=chunk_size, progress=progress, device=device
+            model,
+            neural,
+            session_id,
+            chunk_size=chunk_size,
+            progress=progress,
+            device=device,
+            capture=capture,
         ):
             ds = add_references(_chunk_dataset(start, arrays, layers, coords), neural)
             # every append rewrites the group attributes, so each chunk carries them

@@ -54,6 +54,7 @@ else:
             chunk_size=snakemake.params.chunk_size,
             attrs=attrs,
             references=snakemake.params.references,
+            capture=snakemake.params.capture,
             **labels,
         )
     except DataError as err:  # e.g. neuron count: name the model file

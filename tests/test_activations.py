@@ -233,3 +233,33 @@ def test_mlp_store_has_only_the_input_reference(mlp_model, toy):
     assert ds.attrs["reference_layers"] == ["input"]
     with pytest.raises(ValueError, match="unknown reference layers"):
         extract_activations(mlp_model, toy.sessions[0].neural, references=("raw",))
+
+
+def test_cebra_lens_capture_takes_the_convolution_inside_each_block(conv_model, toy):
+    """capture='cebra_lens': the Conv1d inside each residual block (before GELU and the skip
+    addition), aligned like the block; other layers unchanged."""
+    X = toy.sessions[0].neural
+    blocks = extract_activations(conv_model, X)
+    inner = extract_activations(conv_model, X, capture="cebra_lens")
+    names_blocks = [blocks[v].attrs["layer_name"] for v in layer_names(blocks)]
+    names_inner = [inner[v].attrs["layer_name"] for v in layer_names(inner)]
+    assert names_inner == [n + "_conv" if n.startswith("block_") else n for n in names_blocks]
+    assert inner.attrs["capture"] == "cebra_lens"
+    # brute force for block 1: run net up to the block on the padded input, apply its conv
+    encoder = conv_model.model_
+    left, right = encoder.get_offset().left, encoder.get_offset().right
+    padded = np.concatenate([np.repeat(X[:1], left, 0), X, np.repeat(X[-1:], right - 1, 0)])
+    k = names_blocks.index("block_1")
+    position = int(inner[layer_names(inner)[k]].attrs["module_path"].split(".")[1])
+    with torch.no_grad():
+        h = torch.from_numpy(padded.T.copy()).unsqueeze(0)
+        for module in encoder.net[:position]:
+            h = module(h)
+        conv = encoder.net[position].module[0](h).squeeze(0).T.numpy()
+    excess = len(conv) - len(X)
+    expected = conv[excess // 2 : excess // 2 + len(X)]
+    np.testing.assert_allclose(inner[layer_names(inner)[k]].values, expected, atol=1e-5)
+    for v in (layer_names(inner)[0], layer_names(inner)[-1]):  # conv_in and the embedding
+        np.testing.assert_array_equal(inner[v].values, blocks[v].values)
+    with pytest.raises(ArchitectureError, match="capture must be one of"):
+        extract_activations(conv_model, X, capture="inner")

@@ -39,6 +39,9 @@ class LayerInfo:
         width: number of units (channels / features) of the layer output.
         position: index in ``encoder.net`` after which the output is taken
             (``None`` for the clip applied outside ``net``).
+        inner: the output of the first module *inside* the residual block at ``position``
+            (its convolution, before the nonlinearity and the skip addition) instead of the
+            block's output (``capture="cebra_lens"``).
     """
 
     index: int
@@ -47,6 +50,7 @@ class LayerInfo:
     kind: str
     width: int
     position: int | None
+    inner: bool = False
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -119,12 +123,26 @@ def _kind(module: nn.Module) -> str | None:
     return None
 
 
-def list_layers(encoder: nn.Module) -> list[LayerInfo]:
+#: what is captured of each residual block: ``blocks``, the residual stream after the skip
+#: addition (METHODS.md); ``cebra_lens``, the convolution inside the block (what CEBRA-Lens
+#: hooks), before its GELU and the addition
+CAPTURE_MODES = ("blocks", "cebra_lens")
+
+
+def list_layers(encoder: nn.Module, capture: str = "blocks") -> list[LayerInfo]:
     """List the captured layers of a CEBRA encoder (a ``cebra.models.Model``), in forward order.
 
+    ``capture``: ``"blocks"`` (default) takes each residual block's output (the residual
+    stream); ``"cebra_lens"`` takes the convolution inside each block instead (named
+    ``block_<k>_conv``, module path ``net.<p>.module.0``), as CEBRA-Lens does. Both align to
+    input time the same way (the inner convolution shortens time as much as the block).
+
     Raises:
-        ArchitectureError: for architectures where per-layer alignment is undefined.
+        ArchitectureError: for architectures where per-layer alignment is undefined, or an
+            unknown ``capture``.
     """
+    if capture not in CAPTURE_MODES:
+        raise ArchitectureError(f"capture must be one of {list(CAPTURE_MODES)}, got {capture!r}")
     check_supported(encoder)
     net: nn.Sequential = encoder.net
     raw: list[tuple[int, str, int]] = []
@@ -158,6 +176,20 @@ def list_layers(encoder: nn.Module) -> list[LayerInfo]:
             name = "linear_out" if position == last_weight else f"linear_{hidden}"
         else:
             name = kind
+        if kind == "residual_block" and capture == "cebra_lens":
+            inner = net[position].module[0]
+            layers.append(
+                LayerInfo(
+                    len(layers),
+                    f"{name}_conv",
+                    f"net.{position}.module.0",
+                    "block_conv",
+                    int(getattr(inner, "out_channels", w)),
+                    position,
+                    inner=True,
+                )
+            )
+            continue
         layers.append(LayerInfo(len(layers), name, f"net.{position}", kind, w, position))
 
     clamp = getattr(encoder, "clamp", None)

@@ -9,6 +9,7 @@ rule extract:
         info=store_params,
         chunk_size=CFG["extraction"]["chunk_size"],
         references=CFG["extraction"]["references"],
+        capture=CFG["extraction"]["capture"],
         trust=CFG["trust_model_files"],
         device=CFG["device"],
     log:
