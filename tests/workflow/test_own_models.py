@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 
 from cebra_lens_core.data.types import Dataset, LabelInfo, Session, blocked_split
-from cebra_lens_core.models import TrainingSpec, train_model
+from cebra_lens_core.models import train_model
 from cebra_lens_core.results import load_summary
 from cebra_lens_core.store import open_activation_store
+from tests.conftest import quick_spec
 from tests.forge import rat_recording, write_legacy_checkpoint, write_legacy_jl
 from tests.workflow.test_workflow import run_snakemake, write_config
 
@@ -76,16 +77,7 @@ def forge_study(workdir: Path) -> dict:
     data = Dataset("rats", sessions, {"position": LabelInfo("continuous", "m")}).validate()
     (workdir / "models").mkdir()
     for seed in range(3):
-        spec = TrainingSpec(
-            architecture="offset10-model",
-            output_dimension=3,
-            num_hidden_units=8,
-            conditional="behavior",
-            labels=["position"],
-            max_iterations=5,
-            batch_size=64,
-            seed=seed,
-        )
+        spec = quick_spec("offset10-model", num_hidden_units=8, seed=seed)
         write_legacy_checkpoint(train_model(data, spec), workdir / "models" / f"rat_{seed}.pt")
     write_legacy_jl(workdir / "buddy.jl", recordings[1])
     return own_models_config("models/rat_*.pt", "buddy.jl")
