@@ -12,10 +12,22 @@ import xarray as xr
 
 from cebra_lens_core.analyses.common import dataset_name, layer_views, select_labels, split_rows
 from cebra_lens_core.analyses.uncertainty import BootstrapOptions, decoding_bootstrap
-from cebra_lens_core.metrics.decoding import DEFAULT_KNN_MAX_SAMPLES, decode_streamed
+from cebra_lens_core.metrics.decoding import (
+    DEFAULT_ALPHAS,
+    DEFAULT_K_GRID,
+    DEFAULT_KNN_MAX_SAMPLES,
+    DEFAULT_N_FOLDS,
+    decode_streamed,
+)
 from cebra_lens_core.results import make_rows
 
 log = logging.getLogger(__name__)
+
+#: Default seeds of the shuffled-label controls (one draw scatters widely; see
+#: :mod:`cebra_lens_core.metrics.decoding`).
+DEFAULT_SHUFFLE_SEEDS: tuple[int, ...] = (0, 1, 2, 3, 4)
+#: Rows of a decoding that describe the hyperparameter choice, not a score.
+_CHOICE_METRICS = ("k", "alpha", "at_grid_edge")
 
 
 def decoding_analysis(
@@ -24,20 +36,39 @@ def decoding_analysis(
     name: str,
     labels: Sequence[str] | None = None,
     decoders: Sequence[str] = ("knn", "ridge"),
-    validation_fraction: float = 0.2,
-    shuffle_seeds: Sequence[int] = (0,),
+    n_folds: int = DEFAULT_N_FOLDS,
+    k_grid: Sequence[int] = DEFAULT_K_GRID,
+    alphas: Sequence[float] = DEFAULT_ALPHAS,
+    shuffle_seeds: Sequence[int] = DEFAULT_SHUFFLE_SEEDS,
     knn_max_samples: int | None = DEFAULT_KNN_MAX_SAMPLES,
     knn_seed: int = 0,
     chunk_size: int = 65536,
     bootstrap: Mapping | BootstrapOptions | None = None,
+    layers: Sequence[int | str] = (),
 ) -> pd.DataFrame:
     """Decode labels from every layer: fit on the training split, score on the test split.
 
+    ``layers``: restrict to these layers (positions or names); the store's references
+    (``input``, ``input_rf_mean``) are always decoded too, as rows with an empty ``layer``.
+
     Continuous labels are decoded jointly (R² and median absolute error per label, mean R²);
-    each discrete label separately (accuracy, chance level). Every decoding is repeated with
-    permuted training labels (one per seed in ``shuffle_seeds``) as a control, variant
-    ``<decoder>_shuffled``; with several seeds the control row holds the mean and
-    ``ci_low``/``ci_high`` the min/max over seeds.
+    each discrete label separately (accuracy, chance level). ``k`` (kNN, from ``k_grid``) and
+    ``alpha`` (ridge, from ``alphas``) are chosen by blocked cross-validation over
+    ``n_folds`` contiguous folds of the training split, then the decoder is refitted on the
+    whole training split (:func:`~cebra_lens_core.metrics.decoding.decode`). Rows:
+
+    - variant ``<decoder>``: ``r2``, ``median_abs_error`` (``unit`` = the label's unit, the
+      store's ``label_<name>`` attribute), ``mean_r2`` / ``accuracy``, ``chance_level``,
+      ``majority_accuracy``; ``n`` = test rows. ``k`` / ``alpha``: the chosen value, and
+      ``at_grid_edge``: ``-1`` when it is the smallest, ``+1`` the largest candidate
+      evaluated (``k`` above the reference rows of a cross-validation fit are not), ``0``
+      inside the grid; at an edge a warning names the model, layer, decoder, label(s),
+      value and grid (widen the grid).
+    - variant ``<decoder>_shuffled``: the same decoding with permuted training labels, one
+      per seed of ``shuffle_seeds`` (each choosing its own ``k`` / ``alpha`` by the same
+      cross-validation): ``value`` = mean over the shuffles, ``ci_low``/``ci_high`` =
+      their min/max (with several seeds), ``n`` = the number of shuffles (as for the
+      null rows of other analyses, where ``n`` counts null draws). No hyperparameter rows.
 
     Layers are read from the store chunk by chunk
     (:func:`~cebra_lens_core.metrics.decoding.decode_streamed`): ridge exactly from
@@ -62,65 +93,128 @@ def decoding_analysis(
     if continuous:
         targets.append((continuous, np.stack([lab.values for lab in continuous], axis=1)))
     targets += [([lab], lab.values) for lab in discrete]
-    train_layers = layer_views(store, train_rows)
-    test_layers = layer_views(store, test_rows)
-    rows = []
-    for labs, y in targets:
-        y_train, y_test = y[train_rows], y[test_rows]
-        names = [lab.name for lab in labs]
-        kind = labs[0].kind
-        for (index, layer_name, X_train), (_, _, X_test) in zip(
-            train_layers, test_layers, strict=True
-        ):
-            base = {
-                "analysis": "decoding",
-                "dataset": dataset_name(store),
-                "model": name,
-                "layer": index,
-                "layer_name": layer_name,
-            }
+    units = {lab.name: lab.unit for lab in chosen}
+    train_layers = layer_views(store, train_rows, layers=layers)
+    test_layers = layer_views(store, test_rows, layers=layers)
+    options = dict(
+        n_folds=n_folds,
+        k_grid=k_grid,
+        alphas=alphas,
+        shuffle_seeds=[int(seed) for seed in shuffle_seeds],
+        knn_max_samples=knn_max_samples,
+        knn_seed=knn_seed,
+        chunk_size=chunk_size,
+    )
+    # layer by layer, so the kNN cross-validation neighbours of a layer (label-independent)
+    # serve all its labels; rows are returned label by label, then layer by layer
+    per_target: list[list[dict]] = [[] for _ in targets]
+    for (index, layer_name, X_train), (_, _, X_test) in zip(train_layers, test_layers, strict=True):
+        base = {
+            "analysis": "decoding",
+            "dataset": dataset_name(store),
+            "model": name,
+            "layer": index,
+            "layer_name": layer_name,
+        }
+        knn_cache: dict = {}
+        for t, (labs, y) in enumerate(targets):
             for decoder in decoders:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    result, controls = decode_streamed(
-                        X_train,
-                        y_train,
-                        X_test,
-                        y_test,
-                        decoder,
-                        kind=kind,
-                        label_names=names,
-                        validation_fraction=validation_fraction,
-                        shuffle_seeds=[int(seed) for seed in shuffle_seeds],
-                        knn_max_samples=knn_max_samples,
-                        knn_seed=knn_seed,
-                        chunk_size=chunk_size,
-                    )
-                intervals = {}
-                if boot is not None:
-                    intervals = decoding_bootstrap(
-                        y_test, result.predictions, names, boot, discrete=kind == "discrete"
-                    )
-                for r in result.records():
-                    row = {**base, **r, "variant": decoder}
-                    interval = intervals.get((r["metric"], r["label"]))
-                    if interval is not None:
-                        row.update(ci_low=interval.low, ci_high=interval.high)
-                    rows.append(row)
-                if controls:
-                    per_seed = [c.records() for c in controls]
-                    for k, r in enumerate(per_seed[0]):
-                        if r["metric"] in ("k", "alpha"):  # a mean hyperparameter means little
-                            continue
-                        values = np.array([recs[k]["value"] for recs in per_seed])
-                        row = {
-                            **base,
-                            **r,
-                            "variant": f"{decoder}_shuffled",
-                            "value": float(values.mean()),
-                        }
-                        if len(values) > 1:
-                            row.update(ci_low=float(values.min()), ci_high=float(values.max()))
-                        rows.append(row)
+                per_target[t] += _decoder_rows(
+                    base,
+                    X_train,
+                    X_test,
+                    y[train_rows],
+                    y[test_rows],
+                    labs,
+                    decoder,
+                    units,
+                    boot,
+                    knn_cache,
+                    options,
+                )
+    for labs, _ in targets:
+        names = [lab.name for lab in labs]
         log.info("%s: decoded %s from %d layers", name, names, len(train_layers))
+    rows = [row for target_rows in per_target for row in target_rows]
     return make_rows(rows)
+
+
+def _decoder_rows(
+    base: dict,
+    X_train,
+    X_test,
+    y_train: np.ndarray,
+    y_test: np.ndarray,
+    labs: Sequence,
+    decoder: str,
+    units: Mapping[str, str],
+    boot: BootstrapOptions | None,
+    knn_cache: dict,
+    options: Mapping,
+) -> list[dict]:
+    """Rows of one decoder on one layer and label group: the decoding and its controls."""
+    names = [lab.name for lab in labs]
+    kind = labs[0].kind
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result, controls = decode_streamed(
+            X_train,
+            y_train,
+            X_test,
+            y_test,
+            decoder,
+            kind=kind,
+            label_names=names,
+            knn_cache=knn_cache,
+            **options,
+        )
+    intervals = {}
+    if boot is not None:
+        intervals = decoding_bootstrap(
+            y_test, result.predictions, names, boot, discrete=kind == "discrete"
+        )
+    if result.grid_edge:
+        side = "smallest" if result.grid_edge < 0 else "largest"
+        log.warning(
+            "%s layer %s (%s), %s of %s: chosen %s = %g is the %s candidate of the evaluated "
+            "grid %s and scores higher than its neighbour; the optimum may lie outside the "
+            "grid (widen analyses.decoding.%s)",
+            base["model"],
+            base["layer"],
+            base["layer_name"],
+            decoder,
+            names,
+            result.param_name,
+            result.param,
+            side,
+            result.grid.tolist(),
+            "k_grid" if result.param_name == "k" else "alphas",
+        )
+    rows = []
+    for r in result.records():
+        row = {**base, **r, "variant": decoder}
+        if r["metric"] == "median_abs_error":
+            row["unit"] = units[r["label"]]
+        interval = intervals.get((r["metric"], r["label"]))
+        if interval is not None:
+            row.update(ci_low=interval.low, ci_high=interval.high)
+        rows.append(row)
+    if controls:
+        per_seed = [c.records() for c in controls]
+        for k, r in enumerate(per_seed[0]):
+            if r["metric"] in _CHOICE_METRICS:  # a mean hyperparameter means little
+                continue
+            values = np.array([recs[k]["value"] for recs in per_seed])
+            row = {
+                **base,
+                **r,
+                "variant": f"{decoder}_shuffled",
+                "value": float(values.mean()),
+                "n": len(values),  # shuffles, as null draws elsewhere
+            }
+            if r["metric"] == "median_abs_error":
+                row["unit"] = units[r["label"]]
+            if len(values) > 1:
+                row.update(ci_low=float(values.min()), ci_high=float(values.max()))
+            rows.append(row)
+    return rows

@@ -1,41 +1,63 @@
 r"""Decoding behavioural labels from layer activations (kNN and ridge), with a shuffled control.
 
 Arrays are ``time × units`` (rows are samples). The caller provides a training split and a
-held-out test split (time-blocked, see METHODS.md); hyperparameters are chosen on a
-*validation tail* of the training split and the decoder is then refitted on the whole
-training split and scored once on the test split.
+held-out test split (time-blocked, see METHODS.md). The hyperparameter (``k`` or ``alpha``)
+is chosen by *blocked cross-validation* over the training split; the decoder is then
+refitted with the chosen value on the whole training split and scored once on the test split.
 
-Validation tail: the last ``n_val = floor(validation_fraction · n_train)`` training rows,
-contiguous in time (never random rows: neighbouring time bins are nearly duplicates, so a
-random validation set would reward overfitting, e.g. ``k = 1``). Candidates are fitted on
-the first ``n_fit = n_train − n_val`` rows and scored on the tail; ties go to the first
-candidate in increasing order (the smallest ``k`` / ``alpha``).
+Blocked cross-validation (:func:`blocked_folds`): the ``n`` training rows are cut into
+``K = n_folds`` (default 5) blocks contiguous in time, fold ``f`` = rows
+``[⌊f·n/K⌋, ⌊(f+1)·n/K⌋)`` (sizes differ by at most one row). Rows are never shuffled:
+neighbouring time bins are nearly duplicates, so random folds would reward overfitting (e.g.
+``k = 1``). For every candidate ``c`` and fold ``f`` the decoder is fitted on the other
+``K − 1`` folds and scored on fold ``f``; the cross-validation score is the unweighted mean
+over folds
+
+    CV(c) = (1/K) Σ_f score_f(c),
+
+and the chosen value is ``argmax_c CV(c)``; ties go to the first candidate in increasing
+order (the smallest ``k`` / ``alpha``). A single validation tail (what this module did
+before) let one stretch of behaviour decide: on a rat hippocampus recording one layer got
+R² = 0.02 from its tail where its neighbours got 0.4.
+
+Fold score: continuous labels ``score_f = mean_l (1 − MSE_f,l / Var_train,l)`` (an R²
+normalised by each label's variance on the whole training split, so it stays defined when a
+label is constant on a short fold); discrete labels: accuracy on fold ``f``.
+
+Grid edges: when the chosen value is the smallest or the largest candidate actually
+evaluated (``k`` above the reference rows of a cross-validation fit are skipped, see below)
+and its CV score is strictly higher than its neighbour's, the score still rises towards the
+edge and the optimum may lie outside the grid. :attr:`DecodingResult.grid_edge` is then
+``−1`` / ``+1``, else ``0`` (inside the grid; a plateau of equal scores reaching into the
+grid, e.g. accuracy 1 for every small ``alpha``; a grid of a single value, which is not a
+choice); :meth:`DecodingResult.records` reports it as metric ``at_grid_edge``.
 
 Decoders:
 
-- ``"knn"``: k-nearest neighbours with cosine distance, brute force, uniform weights
-  (``sklearn.neighbors.KNeighborsRegressor`` / ``KNeighborsClassifier`` with
+- ``"knn"``: k-nearest neighbours with cosine distance, brute force, uniform weights (as
+  ``sklearn.neighbors.KNeighborsRegressor`` / ``KNeighborsClassifier`` with
   ``metric="cosine", algorithm="brute"``), on the raw activations (cosine is scale-free per
-  sample; as in CEBRA's ``KNNDecoder``). ``k`` from ``k_grid`` (values larger than
-  ``n_fit`` are skipped). Several continuous labels are predicted jointly (the mean of the
-  neighbours' label vectors). Classification: majority vote, ties to the smallest class.
+  sample; as in CEBRA's ``KNNDecoder``). ``k`` from ``k_grid`` (default
+  ``DEFAULT_K_GRID`` = 1 … 500, ratio ≈ 1.5–1.7); values larger than the reference rows of
+  the smallest cross-validation fit (the training rows outside the largest fold) are
+  skipped. Several continuous labels are predicted jointly (the mean of the neighbours'
+  label vectors). Classification: majority vote, ties to the smallest class. One neighbour
+  search per fold with ``max(k)`` neighbours scores every ``k`` (the first ``k`` of the
+  sorted list are the ``k`` nearest).
 - ``"ridge"``: units standardised with the statistics of the rows the model is fitted on
-  (``StandardScaler``; constant units get scale 1), then ``sklearn.linear_model.Ridge``
-  (continuous; multi-output, intercept) or ``RidgeClassifier`` (discrete: one-vs-all
-  least squares on ±1 targets, prediction = argmax; same ``alpha`` grid and the same
-  closed-form, deterministic fit as the continuous case). ``alpha`` from ``alphas``.
-
-Validation score (what the grid search maximises): continuous labels
-``mean_l (1 − MSE_val,l / Var_train,l)`` (an R² normalised by the training variance of each
-label, well defined even if a label is constant on the short tail); discrete labels:
-accuracy on the tail.
+  (as ``StandardScaler``; constant units get scale 1), then ridge regression with an
+  intercept (as ``sklearn.linear_model.Ridge``; several labels jointly) or, for discrete
+  labels, the ridge classifier (as ``RidgeClassifier``: one-vs-all least squares on ±1
+  targets — one column for two classes — prediction = argmax, or the sign for two
+  classes). ``alpha`` from ``alphas`` (default ``DEFAULT_ALPHAS`` = 1e-6 … 1e6, one per
+  decade). Solved in closed form from sufficient statistics (below), equal to the sklearn
+  pipeline to float64 rounding.
 
 Test metrics:
 
-- continuous: ``R²_l = 1 − SS_res,l / SS_tot,l`` per label (sklearn ``r2_score``, test
-  truth centred on its own test mean; NaN with a warning if the label is constant on the
-  test split), their mean, and the median absolute error ``median_t |y_tl − ŷ_tl|`` per
-  label in the label's unit;
+- continuous: ``R²_l = 1 − SS_res,l / SS_tot,l`` per label (test truth centred on its own
+  test mean; NaN with a warning if the label is constant on the test split), their mean,
+  and the median absolute error ``median_t |y_tl − ŷ_tl|`` per label in the label's unit;
 - discrete: accuracy; the chance level ``max_c n_c / n_train`` (frequency of the most
   common training class) and the test accuracy of always predicting that class are
   reported alongside. Test classes that never occur in training cannot be predicted: they
@@ -43,8 +65,11 @@ Test metrics:
   falling only into the test block of a time-blocked split is legitimate data).
 
 Shuffled-label control (``shuffle_labels``): only the *training* labels are rearranged
-(test labels stay true) with ``numpy.random.default_rng(seed)``, before the validation
-split, so the whole pipeline including the grid search sees the control labels.
+(test labels stay true) with ``numpy.random.default_rng(seed)``, before the folds are cut,
+so the whole pipeline including the cross-validated choice sees the control labels (the
+control chooses its own ``k`` / ``alpha`` by the same CV; that costs almost nothing: the
+kNN neighbour lists and the ridge sufficient statistics do not depend on the labels and are
+shared by the decoding and all its controls in :func:`decode_streamed`).
 
 - ``"permutation"`` (what ``True`` means): a random permutation of the training rows. The
   decoder then learns nothing that transfers, so the control's expected score is
@@ -60,19 +85,27 @@ split, so the whole pipeline including the grid search sees the control labels.
   sign of the label); a permutation gave R² = −0.06 and accuracy ≈ chance. On labels in
   alternating blocks the circular control scored either ≈ 0 or ≈ 1 depending on the offset.
 
-Long recordings: :func:`decode_streamed` takes lazy layers (a store's ``DataArray``) and reads
-them chunk by chunk. Ridge is exact there (closed form from streamed sufficient statistics,
-equal to the sklearn pipeline to rounding). kNN cannot stream (every test row needs every
-reference row): it uses at most ``knn_max_samples`` fitting rows, validation queries and
-reference rows (a seeded subsample, :func:`knn_subsample`; all test rows are scored), so its
-memory is bounded and its cost is ``O(n_test · knn_max_samples · d)``. The decoding and its
-shuffled controls share each pass (and, for kNN, the neighbour search).
-
 One control draw is one sample of the null. For a linear classifier on clustered data it
 scatters widely (two separable clusters, permuted labels: accuracy 0 to 0.83 over 20
-seeds, mean 0.54), because the hyperplane fitted to noise cuts whole clusters; kNN draws
-scatter much less (0.41 to 0.61). Repeat the control over several seeds and report the
-mean and spread.
+seeds, mean 0.54; on a hippocampus recording one draw gave 0.67 against a chance level of
+0.54), because the hyperplane fitted to noise cuts whole clusters; kNN draws scatter much
+less (0.41 to 0.61). Repeat the control over several seeds (the analysis default is 5) and
+report the mean and range.
+
+Long recordings: :func:`decode_streamed` takes lazy layers (a store's ``DataArray``) and
+reads them chunk by chunk; :func:`decode` runs the same code on in-memory arrays.
+
+- Ridge is exact: one pass over the training rows accumulates the centred moments of
+  ``[x, targets]`` per fold (:class:`~cebra_lens_core.metrics.streaming.MomentAccumulator`);
+  the moments of "all folds but ``f``" are the merge of the other folds' (Chan et al.'s
+  update, no cancellation), so every ``(fold, alpha)`` model is a ``d × d`` closed form
+  without refitting on data; a second pass scores every model on its fold; the merge of
+  all folds gives the final fit; a pass over the test rows predicts.
+- kNN cannot stream (every test row needs every reference row): it uses at most
+  ``knn_max_samples`` training rows (a seeded subsample stratified by fold,
+  :func:`knn_subsample`; all test rows are scored), for the cross-validation and as the
+  reference rows of the final fit, so its memory is bounded and its cost is
+  ``O((n_train_used · (1 − 1/K) + n_test) · n_train_used · d)``.
 """
 
 from __future__ import annotations
@@ -84,11 +117,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-from scipy import stats
-from sklearn.linear_model import Ridge, RidgeClassifier
-from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor, NearestNeighbors
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from cebra_lens_core.metrics.streaming import (
     DEFAULT_CHUNK_ROWS,
@@ -103,8 +131,10 @@ __all__ = [
     "SHUFFLE_METHODS",
     "DEFAULT_K_GRID",
     "DEFAULT_ALPHAS",
+    "DEFAULT_N_FOLDS",
     "DEFAULT_KNN_MAX_SAMPLES",
     "DecodingResult",
+    "blocked_folds",
     "decode",
     "decode_streamed",
     "knn_subsample",
@@ -116,10 +146,30 @@ LabelKind = Literal["continuous", "discrete"]
 DECODERS: tuple[str, ...] = ("knn", "ridge")
 LABEL_KINDS: tuple[str, ...] = ("continuous", "discrete")
 SHUFFLE_METHODS: tuple[str, ...] = ("permutation", "circular")
-DEFAULT_K_GRID: tuple[int, ...] = (1, 3, 5, 9, 15, 25, 50)
-DEFAULT_ALPHAS: tuple[float, ...] = tuple(float(a) for a in np.logspace(-3, 3, 7))
+#: Candidate ``k`` of the kNN decoder: 1 to 500 on a roughly geometric grid (ratio 1.5–1.7).
+DEFAULT_K_GRID: tuple[int, ...] = (1, 2, 3, 5, 8, 12, 20, 30, 50, 80, 120, 200, 300, 500)
+#: Candidate ridge penalties: ``10^-6 … 10^6``, one per decade (on standardised units).
+DEFAULT_ALPHAS: tuple[float, ...] = (
+    1e-6,
+    1e-5,
+    1e-4,
+    1e-3,
+    1e-2,
+    0.1,
+    1.0,
+    10.0,
+    100.0,
+    1e3,
+    1e4,
+    1e5,
+    1e6,
+)
+#: Blocked cross-validation folds over the training split.
+DEFAULT_N_FOLDS = 5
 #: Minimum circular shift of the control, as a fraction of the training length.
 MIN_SHIFT_FRACTION = 0.1
+#: Cap on the elements of one block of ridge fold predictions (rows × alphas × targets).
+RIDGE_SCORE_BLOCK_ELEMENTS = 2**21
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,8 +182,11 @@ class DecodingResult:
         label_names: one name per label column.
         param_name: ``"k"`` (kNN) or ``"alpha"`` (ridge).
         param: the chosen value (an ``int`` for ``k``).
-        grid: the candidates evaluated on the validation tail, increasing.
-        validation_scores: score of each candidate on the tail (see module docstring).
+        grid: the candidates evaluated by cross-validation, increasing.
+        validation_scores: cross-validation score of each candidate, the mean over folds
+            of ``fold_scores`` (see the module docstring).
+        fold_scores: ``(n_folds, len(grid))`` score of each candidate on each fold.
+        folds: ``(lo, hi)`` training rows of each blocked fold (:func:`blocked_folds`).
         predictions: decoder output on the test rows, shaped like ``y_test``.
         r2: continuous: ``R²`` per label (NaN where a label is constant on the test split);
             ``None`` for discrete labels.
@@ -144,10 +197,9 @@ class DecodingResult:
         majority_accuracy: discrete: test accuracy of always predicting that class.
         classes: discrete: the training classes (sorted).
         unseen_test_classes: discrete: test classes absent from training (counted wrong).
-        n_train, n_fit, n_validation, n_test: row counts (``n_fit + n_validation ==
-            n_train``).
-        n_reference: kNN: rows the test neighbours are searched among (``< n_train`` when
-            capped by ``knn_max_samples``); ``None`` for ridge.
+        n_train, n_test: row counts.
+        n_reference: kNN: training rows used (cross-validation and final reference rows;
+            ``< n_train`` when capped by ``knn_max_samples``); ``None`` for ridge.
         shuffle: ``None``, ``"circular"`` or ``"permutation"`` (the control, if any).
         shuffle_offset: the circular shift applied to the training labels, if any.
         seed: seed of the control's random generator.
@@ -160,10 +212,10 @@ class DecodingResult:
     param: float
     grid: np.ndarray
     validation_scores: np.ndarray
+    fold_scores: np.ndarray
+    folds: tuple[tuple[int, int], ...]
     predictions: np.ndarray
     n_train: int
-    n_fit: int
-    n_validation: int
     n_test: int
     r2: np.ndarray | None = None
     mean_r2: float | None = None
@@ -183,12 +235,38 @@ class DecodingResult:
         """Whether this is a shuffled-label control."""
         return self.shuffle is not None
 
+    @property
+    def n_folds(self) -> int:
+        """Number of blocked cross-validation folds."""
+        return len(self.folds)
+
+    @property
+    def grid_edge(self) -> int:
+        """``−1`` / ``+1`` when ``param`` sits at the smallest / largest evaluated candidate.
+
+        Flagged only while the cross-validation score still rises towards that edge: the
+        edge candidate scores strictly higher than its neighbour in the grid. A plateau of
+        equal scores reaching into the grid (e.g. accuracy 1 for every small ``alpha``) is
+        ``0``: a wider grid cannot score higher there. ``0`` also for a grid of a single
+        candidate, which is not a choice.
+        """
+        scores = self.validation_scores
+        if len(self.grid) < 2:
+            return 0
+        if self.param == self.grid[0] and scores[0] > scores[1]:
+            return -1
+        if self.param == self.grid[-1] and scores[-1] > scores[-2]:
+            return 1
+        return 0
+
     def records(self) -> list[dict[str, Any]]:
         """The metrics as rows ``{"metric", "label", "value", "n"}`` (``n`` = test rows).
 
         Continuous: ``r2`` and ``median_abs_error`` per label and ``mean_r2`` (label ``""``
         when there are several labels, else the label's name). Discrete: ``accuracy``,
-        ``chance_level`` and ``majority_accuracy``. Always: ``k`` or ``alpha``.
+        ``chance_level`` and ``majority_accuracy``. Always, per label: ``k`` or ``alpha``
+        (the chosen value) and ``at_grid_edge`` (:attr:`grid_edge`: −1 lowest, +1 highest
+        evaluated candidate, 0 inside the grid).
         """
         rows: list[dict[str, Any]] = []
 
@@ -202,14 +280,14 @@ class DecodingResult:
                 add("median_abs_error", name, mae)
             joint = self.label_names[0] if len(self.label_names) == 1 else ""
             add("mean_r2", joint, self.mean_r2)  # type: ignore[arg-type]
-            for name in self.label_names:
-                add(self.param_name, name, self.param)
         else:
             name = self.label_names[0]
             add("accuracy", name, self.accuracy)  # type: ignore[arg-type]
             add("chance_level", name, self.chance_level)  # type: ignore[arg-type]
             add("majority_accuracy", name, self.majority_accuracy)  # type: ignore[arg-type]
+        for name in self.label_names:
             add(self.param_name, name, self.param)
+            add("at_grid_edge", name, self.grid_edge)
         return rows
 
 
@@ -310,19 +388,41 @@ def _check_alphas(alphas: Sequence[float]) -> np.ndarray:
     return np.unique(al)
 
 
-def _split_sizes(n_train: int, validation_fraction: float) -> tuple[int, int]:
-    f = float(validation_fraction)
-    if not 0.0 < f < 1.0:
-        raise ValueError(f"validation_fraction must be in (0, 1), got {validation_fraction}")
-    n_val = int(math.floor(f * n_train))
-    n_fit = n_train - n_val
-    if n_val < 1 or n_fit < 1:
+def _check_n_folds(n_folds: int) -> int:
+    if isinstance(n_folds, bool) or not isinstance(n_folds, int | np.integer) or int(n_folds) < 2:
+        raise ValueError(f"n_folds must be an integer >= 2, got {n_folds!r}")
+    return int(n_folds)
+
+
+def blocked_folds(n_train: int, n_folds: int = DEFAULT_N_FOLDS) -> list[tuple[int, int]]:
+    """Contiguous cross-validation folds of ``n_train`` rows: ``[(lo_f, hi_f), ...]``.
+
+    Fold ``f`` is rows ``[⌊f·n/K⌋, ⌊(f+1)·n/K⌋)`` of the training split (in time order), so
+    the folds are consecutive, cover every row exactly once and differ in size by at most
+    one row.
+
+    Raises:
+        ValueError: ``n_folds`` is not an integer ≥ 2, or fewer than ``n_folds`` rows.
+    """
+    k = _check_n_folds(n_folds)
+    n = int(n_train)
+    if n < k:
         raise ValueError(
-            f"validation tail is empty: validation_fraction={f} of {n_train} training rows "
-            f"gives {n_val} validation and {n_fit} fitting rows; need at least 1 of each "
-            "(more training rows or a larger validation_fraction)"
+            f"the training split has {n} rows, fewer than n_folds={k}: every blocked "
+            "cross-validation fold needs at least one row (more training rows or fewer folds)"
         )
-    return n_fit, n_val
+    edges = (np.arange(k + 1) * n) // k
+    return [(int(edges[f]), int(edges[f + 1])) for f in range(k)]
+
+
+def _fold_parts(edges: np.ndarray, lo: int, hi: int):
+    """``(f, a, b)`` for each fold ``f`` meeting rows ``[lo, hi)``: its rows ``[a, b)`` there."""
+    f = int(np.searchsorted(edges, lo, side="right")) - 1
+    while f < len(edges) - 1 and edges[f] < hi:
+        a, b = max(lo, int(edges[f])), min(hi, int(edges[f + 1]))
+        if b > a:
+            yield f, a, b
+        f += 1
 
 
 def _label_names(label_names: Sequence[str] | None, n_labels: int) -> tuple[str, ...]:
@@ -370,126 +470,352 @@ def shuffle_training_labels(
 
 
 # --------------------------------------------------------------------------------------
-# Model selection on the validation tail
+# kNN: subsample, cross-validation, prediction
 # --------------------------------------------------------------------------------------
 
 
-def _continuous_score(y_true: np.ndarray, y_pred: np.ndarray, var: np.ndarray) -> float:
-    """``mean_l (1 − MSE_l / var_l)`` (var: per-label variance of the training labels)."""
-    mse = np.mean((y_true - y_pred.reshape(y_true.shape)) ** 2, axis=0)
-    return float(np.mean(1.0 - mse / var))
+def _vote(counts: np.ndarray) -> np.ndarray:
+    """Majority class code per row of ``counts`` (``n × n_classes``); ties: smallest code."""
+    return np.argmax(counts, axis=1)
 
 
-def _knn_validation(
-    x_fit: np.ndarray,
-    y_fit: np.ndarray,
-    x_val: np.ndarray,
-    y_val: np.ndarray,
-    ks: np.ndarray,
-    discrete: bool,
-    var: np.ndarray | None,
-) -> np.ndarray:
-    """Score every ``k`` from one neighbour search with ``max(ks)`` neighbours.
-
-    The neighbours of a validation row are sorted by distance, so the first ``k`` of the
-    ``max(ks)`` list are its ``k`` nearest neighbours.
-    """
-    nn = NearestNeighbors(n_neighbors=int(ks[-1]), metric="cosine", algorithm="brute")
-    idx = nn.fit(x_fit).kneighbors(x_val, return_distance=False)
-    return _knn_scores(idx, y_fit, y_val, ks, discrete, var)
+#: Cap on the elements of one block of gathered neighbour labels (queries × k × columns).
+KNN_SCORE_BLOCK_ELEMENTS = 2**22
 
 
 def _knn_scores(
     idx: np.ndarray,
-    y_fit: np.ndarray,
-    y_val: np.ndarray,
+    y_ref: np.ndarray,
+    y_query: np.ndarray,
     ks: np.ndarray,
-    discrete: bool,
-    var: np.ndarray | None,
+    task: _Task,
 ) -> np.ndarray:
-    """Validation score of every ``k`` from the sorted neighbour lists ``idx`` (n_val × kmax)."""
-    scores = np.empty(len(ks))
-    if discrete:
-        classes, codes = np.unique(y_fit, return_inverse=True)
-        neigh = codes.reshape(-1)[idx]  # (n_val, kmax)
-        for i, k in enumerate(ks):
-            vote = stats.mode(neigh[:, :k], axis=1, keepdims=False).mode  # ties: smallest
-            scores[i] = float(np.mean(classes[vote] == y_val))
-    else:
-        csum = np.cumsum(y_fit[idx], axis=1)  # (n_val, kmax, n_labels)
-        for i, k in enumerate(ks):
-            scores[i] = _continuous_score(y_val, csum[:, k - 1] / k, var)  # type: ignore[arg-type]
-    return scores
+    """Fold score ``(n_variants, len(ks))`` of every ``k`` from sorted neighbour lists.
+
+    ``idx`` (n_query × max k) indexes the reference rows. Continuous: ``y_ref`` /
+    ``y_query`` hold the labels of every variant side by side (``n × (variants · L)``);
+    discrete: one column of class codes per variant. The neighbours' labels are gathered
+    once (in blocks of queries), summed between consecutive ``k`` (``np.add.reduceat``) and
+    accumulated (``cumsum``): the running mean (continuous) or running vote counts per
+    class (discrete, ties to the smallest class) at every ``k``.
+    """
+    ks = np.asarray(ks, dtype=np.int64)
+    kmax, n_q = int(ks[-1]), len(idx)
+    starts = np.r_[0, ks[:-1]]
+    width = y_ref.shape[1]
+    if task.discrete:
+        n_cls = len(task.classes)  # type: ignore[arg-type]
+        hits = np.zeros((len(ks), width))
+        block = max(1, KNN_SCORE_BLOCK_ELEMENTS // (kmax * width * n_cls))
+        for s in range(0, n_q, block):
+            codes = y_ref[idx[s : s + block, :kmax]]  # (b, kmax, variants)
+            counts = np.stack(
+                [
+                    np.cumsum(np.add.reduceat((codes == c).astype(np.int32), starts, axis=1), 1)
+                    for c in range(n_cls)
+                ],
+                axis=-1,
+            )  # (b, len(ks), variants, classes)
+            hits += (np.argmax(counts, axis=-1) == y_query[s : s + block, None, :]).sum(axis=0)
+        return (hits / n_q).T
+    n_labels = task.ytr.shape[1]
+    sse = np.zeros((len(ks), width))
+    block = max(1, KNN_SCORE_BLOCK_ELEMENTS // (kmax * width))
+    for s in range(0, n_q, block):
+        near = y_ref[idx[s : s + block, :kmax]]  # (b, kmax, variants · L)
+        mean = np.cumsum(np.add.reduceat(near, starts, axis=1), axis=1) / ks[None, :, None]
+        sse += ((mean - y_query[s : s + block, None, :]) ** 2).sum(axis=0)
+    mse = (sse / n_q).reshape(len(ks), -1, n_labels)  # (len(ks), variants, L)
+    return np.mean(1.0 - mse / task.var, axis=2).T  # type: ignore[operator]
 
 
-def _knn_predict(idx: np.ndarray, y_ref: np.ndarray, k: int, discrete: bool) -> np.ndarray:
-    """kNN predictions from sorted neighbour lists (as ``KNeighbors*.predict``, uniform weights)."""
-    if discrete:
-        classes, codes = np.unique(y_ref, return_inverse=True)
-        vote = stats.mode(codes.reshape(-1)[idx[:, :k]], axis=1, keepdims=False).mode
-        return classes[vote]
+def _knn_predict(idx: np.ndarray, y_ref: np.ndarray, k: int, task: _Task) -> np.ndarray:
+    """kNN predictions from sorted neighbour lists (as ``KNeighbors*.predict``, uniform
+    weights); discrete: class codes."""
+    if task.discrete:
+        n_q, n_cls = len(idx), len(task.classes)  # type: ignore[arg-type]
+        flat = np.arange(n_q)[:, None] * n_cls + y_ref[idx[:, :k]]
+        counts = np.bincount(flat.ravel(), minlength=n_q * n_cls).reshape(n_q, n_cls)
+        return _vote(counts)
     return y_ref[idx[:, :k]].mean(axis=1)
 
 
-def knn_subsample(
-    n_fit: int, n_train: int, max_samples: int | None, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows used by kNN when the training split is capped at ``max_samples`` rows.
+def _unit_rows(a: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit norm (zero rows stay zero: cosine distance 1 to every row, as
+    sklearn's ``cosine_distances``)."""
+    norm = np.sqrt(np.einsum("ij,ij->i", a, a))
+    norm[norm == 0] = 1.0
+    return a / norm[:, None]
 
-    Returns sorted row indices into the training split: the fitting rows (from
-    ``[0, n_fit)``), the validation queries (from the tail ``[n_fit, n_train)``) and the
-    reference rows of the final fit (from ``[0, n_train)``); each is all of its range when
-    it holds at most ``max_samples`` rows, else ``max_samples`` rows drawn without
-    replacement with ``numpy.random.default_rng([seed, i])`` (``i`` = 0, 1, 2).
+
+def _cosine_neighbours(ref: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
+    """Indices ``(n_query, k)`` of the ``k`` rows of ``ref`` nearest to each query row in
+    cosine distance ``1 − x̂·ŷ``, sorted by distance (both arguments unit rows).
+
+    Brute force as ``NearestNeighbors(metric="cosine", algorithm="brute")``: blocks of
+    queries whose similarity matrix fits in ``KNN_WORKING_MEMORY_MIB``, the ``k`` largest
+    similarities by ``argpartition``, then sorted.
     """
-    out = []
-    for i, (lo, hi) in enumerate(((0, n_fit), (n_fit, n_train), (0, n_train))):
-        n = hi - lo
-        if max_samples is None or n <= int(max_samples):
-            out.append(np.arange(lo, hi))
+    n_ref, n_q = len(ref), len(query)
+    out = np.empty((n_q, k), dtype=np.int32 if n_ref < 2**31 else np.int64)
+    block = max(1, (KNN_WORKING_MEMORY_MIB * 2**20) // (8 * max(1, n_ref)))
+    for s in range(0, n_q, block):
+        sim = query[s : s + block] @ ref.T
+        if k < n_ref:
+            part = np.argpartition(sim, n_ref - k, axis=1)[:, n_ref - k :]
         else:
-            rng = np.random.default_rng([int(seed), i])
-            out.append(lo + np.sort(rng.choice(n, size=int(max_samples), replace=False)))
-    return out[0], out[1], out[2]
+            part = np.broadcast_to(np.arange(n_ref), sim.shape)
+        at = np.arange(len(sim))[:, None]
+        out[s : s + block] = part[at, np.argsort(-sim[at, part], axis=1)]
+    return out
 
 
-def _rows(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``a[rows]``, as a view when ``rows`` is a contiguous range (no cap: no copy)."""
-    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
-        return a[int(rows[0]) : int(rows[-1]) + 1]
-    return a[rows]
+def knn_subsample(
+    n_train: int,
+    max_samples: int | None,
+    seed: int = 0,
+    n_folds: int = DEFAULT_N_FOLDS,
+) -> np.ndarray:
+    """Training rows used by kNN when the training split is capped at ``max_samples`` rows.
+
+    Returns sorted row indices into the training split: all rows ``0 … n_train − 1`` when
+    ``max_samples`` is ``None`` or at least ``n_train``; otherwise, from every blocked fold
+    ``f`` (:func:`blocked_folds`), ``c_f = ⌊(f+1)·m/K⌋ − ⌊f·m/K⌋`` rows (``m`` =
+    ``max_samples``; at most the fold's size) drawn without replacement with
+    ``numpy.random.default_rng([seed, f])``. Stratifying by fold keeps every fold
+    represented; the same rows serve the cross-validation (queries of their own fold,
+    references of the others) and as the reference rows of the final fit.
+
+    Raises:
+        ValueError: ``max_samples`` not ``None`` and not an integer ≥ ``max(2, n_folds)``.
+    """
+    k = _check_n_folds(n_folds)
+    cap = _check_max_samples(max_samples, k)
+    folds = blocked_folds(n_train, k)
+    if cap is None or n_train <= cap:
+        return np.arange(int(n_train))
+    quota = np.diff((np.arange(k + 1) * cap) // k)
+    out = []
+    for f, (lo, hi) in enumerate(folds):
+        rng = np.random.default_rng([int(seed), f])
+        size = min(int(quota[f]), hi - lo)
+        out.append(lo + np.sort(rng.choice(hi - lo, size=size, replace=False)))
+    return np.concatenate(out)
 
 
-def _check_max_samples(max_samples: int | None) -> int | None:
+def _check_max_samples(max_samples: int | None, n_folds: int = 2) -> int | None:
     if max_samples is None:
         return None
-    if isinstance(max_samples, bool) or int(max_samples) != max_samples or max_samples < 2:
-        raise ValueError(f"knn_max_samples must be an integer >= 2 or None, got {max_samples!r}")
+    least = max(2, int(n_folds))
+    if isinstance(max_samples, bool) or int(max_samples) != max_samples or max_samples < least:
+        raise ValueError(
+            f"knn_max_samples must be an integer >= {least} (at least one row per "
+            f"cross-validation fold) or None, got {max_samples!r}"
+        )
     return int(max_samples)
 
 
-def _ridge_model(alpha: float, discrete: bool) -> Any:
-    est = RidgeClassifier(alpha=alpha) if discrete else Ridge(alpha=alpha)
-    return make_pipeline(StandardScaler(), est)
+def _knn_grid(k_grid: Sequence[int], n_reference: int) -> np.ndarray:
+    ks = _check_k_grid(k_grid)
+    grid = ks[ks <= n_reference]
+    if grid.size == 0:
+        raise ValueError(
+            f"every k in k_grid {ks.tolist()} exceeds the {n_reference} reference rows of "
+            "the smallest cross-validation fit (the training rows outside the largest fold)"
+        )
+    return grid
 
 
-def _ridge_validation(
-    x_fit: np.ndarray,
-    y_fit: np.ndarray,
-    x_val: np.ndarray,
-    y_val: np.ndarray,
-    alphas: np.ndarray,
-    discrete: bool,
-    var: np.ndarray | None,
-) -> np.ndarray:
-    scores = np.empty(len(alphas))
-    for i, alpha in enumerate(alphas):
-        pred = _ridge_model(float(alpha), discrete).fit(x_fit, y_fit).predict(x_val)
-        if discrete:
-            scores[i] = float(np.mean(pred == y_val))
+def _decode_knn(
+    x_train: Any,
+    x_test: Any,
+    task: _Task,
+    ys: list[np.ndarray],
+    k_grid: Sequence[int],
+    cap: int | None,
+    knn_seed: int,
+    chunk_size: int,
+    cache: dict | None = None,
+) -> tuple[np.ndarray, list[tuple[int, np.ndarray, np.ndarray]], int]:
+    """kNN of every label variant: ``(grid, [(k, fold scores, test predictions)], rows used)``.
+
+    The neighbour lists do not depend on the labels: one search per fold (and one for the
+    test rows) serves every variant; with ``cache`` the fold searches are kept for the next
+    call on the same ``x_train`` (another label of the same layer).
+    """
+    n_folds = len(task.folds)
+    rows = knn_subsample(task.n_train, cap, knn_seed, n_folds)
+    fold_of = np.searchsorted(task.edges, rows, side="right") - 1
+    per_fold = np.bincount(fold_of, minlength=n_folds)
+    grid = _knn_grid(k_grid, int(len(rows) - per_fold.max()))
+    data = _unit_rows(take_rows(x_train, rows, chunk_size))
+    labels = [y[rows] for y in ys]
+    # every variant side by side: continuous (rows, variants · L), discrete (rows, variants)
+    stacked = np.concatenate([y.reshape(len(rows), -1) for y in labels], axis=1)
+    fold_scores = np.empty((len(ys), n_folds, len(grid)))
+    key = (id(x_train), task.n_train, cap, int(knn_seed), n_folds, int(grid[-1]))
+    cached = None if cache is None else cache.get(key)
+    neighbours = []
+    for f in range(n_folds):
+        query = fold_of == f
+        if cached is None:
+            idx = _cosine_neighbours(data[~query], data[query], int(grid[-1]))
         else:
-            scores[i] = _continuous_score(y_val, pred, var)  # type: ignore[arg-type]
-    return scores
+            idx = cached[f]
+        neighbours.append(idx)
+        fold_scores[:, f] = _knn_scores(idx, stacked[~query], stacked[query], grid, task)
+    if cache is not None:
+        cache.clear()  # one layer at a time: memory O(rows used · max k)
+        cache[key] = neighbours
+    chosen = [int(grid[int(np.argmax(s.mean(axis=0)))]) for s in fold_scores]
+    preds: list[list[np.ndarray]] = [[] for _ in ys]
+    for _, _, chunk in iter_chunks(x_test, chunk_size, name="X_test"):
+        neigh = _cosine_neighbours(data, _unit_rows(chunk), max(chosen))
+        for v, y in enumerate(labels):
+            preds[v].append(_knn_predict(neigh, y, chosen[v], task))
+    out = [(chosen[v], fold_scores[v], np.concatenate(preds[v], axis=0)) for v in range(len(ys))]
+    return grid, out, len(rows)
+
+
+# --------------------------------------------------------------------------------------
+# Ridge: sufficient statistics per fold
+# --------------------------------------------------------------------------------------
+
+
+def _constant_features(var: np.ndarray, mean: np.ndarray, n: int) -> np.ndarray:
+    """sklearn's ``_is_constant_feature``: variance indistinguishable from 0 (scale set to 1)."""
+    eps = np.finfo(np.float64).eps
+    return var <= n * eps * var + (n * mean * eps) ** 2
+
+
+def _ridge_solution(
+    acc: MomentAccumulator, d: int, alphas: np.ndarray, cols: slice | np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Standardised ridge from sufficient statistics, as ``StandardScaler`` + ``Ridge``.
+
+    With ``m``, ``s`` the column means and SDs (``ddof=0``; constant columns ``s = 1``) of
+    the rows in ``acc`` and ``S`` its centred scatter: ``w = (S_xx / s s^T + α I)^{-1}
+    S_xy / s`` for every ``α`` (``(n_alpha, d, q)``), intercept ``ȳ``; prediction
+    ``((x − m) / s) w + ȳ``. One eigendecomposition ``S_xx / s s^T = V Λ V^T`` serves every
+    ``α``: ``w = V diag(1 / (λ + α)) V^T S_xy / s``. Returns ``(w, intercept, m, s)``.
+    """
+    from scipy import linalg
+
+    n = acc.n
+    m = acc.mean[:d]
+    var = np.diag(acc.scatter)[:d] / n
+    s = np.sqrt(var)
+    s[_constant_features(var, m, n)] = 1.0
+    a = acc.scatter[:d, :d] / np.outer(s, s)
+    b = acc.scatter[:d, d:][:, cols] / s[:, None]
+    lam, vec = linalg.eigh(a)
+    lam = np.clip(lam, 0.0, None)  # a is positive semi-definite; drop rounding below 0
+    proj = vec.T @ b  # (d, q)
+    w = np.einsum(
+        "ij,ajq->aiq", vec, proj[None, :, :] / (lam[None, :, None] + alphas[:, None, None])
+    )
+    return w, acc.mean[d:][cols], m, s
+
+
+def _ridge_targets(task: _Task, ys: Sequence[np.ndarray]) -> np.ndarray:
+    """Regression targets of every variant side by side: labels, or ±1 one-vs-all columns
+    (discrete ``ys`` are class codes; two classes: one column, +1 for the second class)."""
+    if not task.discrete:
+        return np.concatenate([np.asarray(y, dtype=np.float64) for y in ys], axis=1)
+    n_cls = len(task.classes)  # type: ignore[arg-type]
+    cols = np.arange(1, 2) if n_cls == 2 else np.arange(n_cls)
+    return np.concatenate([np.where(y[:, None] == cols[None, :], 1.0, -1.0) for y in ys], axis=1)
+
+
+def _ridge_codes(scores: np.ndarray) -> np.ndarray:
+    """Class codes from decision values (last axis: one column = sign, else argmax)."""
+    if scores.shape[-1] == 1:
+        return (scores[..., 0] > 0).astype(np.int64)
+    return np.argmax(scores, axis=-1)
+
+
+def _merge(accs: Sequence[MomentAccumulator], width: int) -> MomentAccumulator:
+    out = MomentAccumulator(width)
+    for acc in accs:
+        out = out.merged(acc)
+    return out
+
+
+def _decode_ridge(
+    x_train: Any,
+    x_test: Any,
+    task: _Task,
+    ys: list[np.ndarray],
+    alphas: np.ndarray,
+    chunk_size: int,
+) -> list[tuple[float, np.ndarray, np.ndarray]]:
+    """Ridge of every label variant: ``[(alpha, fold scores, test predictions)]``.
+
+    Pass 1 accumulates the moments of ``[x, targets of every variant]`` per fold; the model
+    of fold ``f`` and every ``alpha`` comes from the merged moments of the other folds; pass
+    2 scores each model on its fold (blocks of at most ``RIDGE_SCORE_BLOCK_ELEMENTS``
+    predictions); the merge of all folds gives the final fit, and pass 3 predicts the test
+    rows.
+    """
+    d = int(x_train.shape[1])
+    targets = _ridge_targets(task, ys)
+    width = d + targets.shape[1]
+    n_var, n_alpha, n_folds = len(ys), len(alphas), len(task.folds)
+    q = targets.shape[1] // n_var  # target columns per variant
+    accs = [MomentAccumulator(width) for _ in range(n_folds)]
+    for lo, hi, chunk in iter_chunks(x_train, chunk_size, name="X_train"):
+        w = np.concatenate([chunk, targets[lo:hi]], axis=1)
+        for f, a, b in _fold_parts(task.edges, lo, hi):
+            accs[f].add(w[a - lo : b - lo])
+
+    all_cols = np.arange(targets.shape[1])
+    models = []
+    for f in range(n_folds):
+        rest = _merge([acc for g, acc in enumerate(accs) if g != f], width)
+        w_f, b_f, m_f, s_f = _ridge_solution(rest, d, alphas, all_cols)
+        models.append((w_f.transpose(1, 0, 2).reshape(d, -1), b_f, m_f, s_f))
+    if task.discrete:
+        codes = np.stack(ys, axis=1)  # (n_train, n_var)
+    err = np.zeros((n_folds, n_alpha, targets.shape[1]))  # continuous: SSE
+    correct = np.zeros((n_folds, n_alpha, n_var))  # discrete: hits
+    block = max(1, RIDGE_SCORE_BLOCK_ELEMENTS // (n_alpha * targets.shape[1]))
+    for lo, hi, chunk in iter_chunks(x_train, chunk_size, name="X_train"):
+        for f, a, b in _fold_parts(task.edges, lo, hi):
+            w_flat, b_f, m_f, s_f = models[f]
+            for s in range(a, b, block):
+                e = min(b, s + block)
+                z = (chunk[s - lo : e - lo] - m_f) / s_f
+                pred = (z @ w_flat).reshape(e - s, n_alpha, -1) + b_f
+                if task.discrete:
+                    for v in range(n_var):
+                        hit = _ridge_codes(pred[:, :, v * q : (v + 1) * q]) == codes[s:e, v, None]
+                        correct[f, :, v] += hit.sum(axis=0)
+                else:
+                    err[f] += ((pred - targets[s:e, None, :]) ** 2).sum(axis=0)
+    sizes = np.diff(task.edges).astype(np.float64)
+    chosen, fold_scores = [], []
+    for v in range(n_var):
+        if task.discrete:
+            sc = correct[:, :, v] / sizes[:, None]
+        else:
+            mse = err[:, :, v * q : (v + 1) * q] / sizes[:, None, None]
+            sc = np.mean(1.0 - mse / task.var, axis=2)  # type: ignore[operator]
+        fold_scores.append(sc)
+        chosen.append(float(alphas[int(np.argmax(sc.mean(axis=0)))]))
+
+    # final fit per variant on the whole training split, then predict the test rows
+    full = _merge(accs, width)
+    finals = []
+    for v in range(n_var):
+        cols = np.arange(v * q, (v + 1) * q)
+        w, b, m, s = _ridge_solution(full, d, np.array([chosen[v]]), cols)
+        finals.append((w[0], b, m, s))
+    preds: list[list[np.ndarray]] = [[] for _ in range(n_var)]
+    for _, _, chunk in iter_chunks(x_test, chunk_size, name="X_test"):
+        for v, (w, b, m, s) in enumerate(finals):
+            out = ((chunk - m) / s) @ w + b
+            preds[v].append(_ridge_codes(out) if task.discrete else out)
+    return [(chosen[v], fold_scores[v], np.concatenate(preds[v], axis=0)) for v in range(n_var)]
 
 
 # --------------------------------------------------------------------------------------
@@ -499,7 +825,7 @@ def _ridge_validation(
 
 @dataclass(frozen=True, eq=False)
 class _Task:
-    """Validated labels and split sizes of one decoding problem."""
+    """Validated labels, folds and split sizes of one decoding problem."""
 
     kind: str
     discrete: bool
@@ -508,8 +834,8 @@ class _Task:
     yte: np.ndarray
     n_train: int
     n_test: int
-    n_fit: int
-    n_val: int
+    folds: tuple[tuple[int, int], ...]
+    edges: np.ndarray  # fold boundaries, (n_folds + 1,)
     out_shape: tuple[int, ...]
     var: np.ndarray | None = None
     classes: np.ndarray | None = None
@@ -545,7 +871,7 @@ def _prepare_task(
     y_test: Any,
     kind: str | None,
     label_names: Sequence[str] | None,
-    validation_fraction: float,
+    n_folds: int,
 ) -> _Task:
     ytr = _check_y(y_train, "y_train")
     yte = _check_y(y_test, "y_test")
@@ -558,17 +884,16 @@ def _prepare_task(
     discrete = kind == "discrete"
     names = _label_names(label_names, n_labels_tr)
     n_train, n_test = int(xtr_shape[0]), int(xte_shape[0])
-    n_fit, n_val = _split_sizes(n_train, validation_fraction)
-    out_shape = yte.shape
+    folds = tuple(blocked_folds(n_train, n_folds))
     common = dict(
         kind=kind,
         discrete=discrete,
         names=names,
         n_train=n_train,
         n_test=n_test,
-        n_fit=n_fit,
-        n_val=n_val,
-        out_shape=out_shape,
+        folds=folds,
+        edges=np.array([lo for lo, _ in folds] + [n_train], dtype=np.int64),
+        out_shape=yte.shape,
     )
     if discrete:
         if n_labels_tr != 1:
@@ -610,24 +935,13 @@ def _prepare_task(
     return _Task(ytr=ytr, yte=yte, var=var, **common)
 
 
-def _knn_grid(k_grid: Sequence[int], n_fit: int) -> np.ndarray:
-    ks = _check_k_grid(k_grid)
-    grid = ks[ks <= n_fit]
-    if grid.size == 0:
-        raise ValueError(
-            f"every k in k_grid {ks.tolist()} exceeds the {n_fit} fitting rows of the "
-            "training split (before its validation tail)"
-        )
-    return grid
-
-
 def _result(
     task: _Task,
     decoder: str,
     param_name: str,
     param: float,
     grid: np.ndarray,
-    scores: np.ndarray,
+    fold_scores: np.ndarray,
     pred: np.ndarray,
     method: str | None,
     offset: int | None,
@@ -642,11 +956,11 @@ def _result(
         param_name=param_name,
         param=param,
         grid=grid.copy(),
-        validation_scores=scores,
+        validation_scores=fold_scores.mean(axis=0),
+        fold_scores=fold_scores,
+        folds=task.folds,
         predictions=pred.reshape(task.out_shape),
         n_train=task.n_train,
-        n_fit=task.n_fit,
-        n_validation=task.n_val,
         n_test=task.n_test,
         n_reference=n_reference,
         shuffle=method,
@@ -686,9 +1000,62 @@ def _result(
     )
 
 
+def _decode_variants(
+    x_train: Any,
+    x_test: Any,
+    task: _Task,
+    variants: list[tuple[str | None, int | None, int, np.ndarray]],
+    decoder: str,
+    k_grid: Sequence[int],
+    alphas: Sequence[float],
+    cap: int | None,
+    knn_seed: int,
+    chunk_size: int,
+    knn_cache: dict | None = None,
+) -> list[DecodingResult]:
+    """Decode every label variant ``(shuffle method, offset, seed, y_train)`` in shared passes."""
+    ys = [v[3] for v in variants]
+    if task.discrete:  # class codes (searchsorted in the sorted training classes)
+        ys = [np.searchsorted(task.classes, y) for y in ys]  # type: ignore[arg-type]
+    if decoder == "ridge":
+        grid = _check_alphas(alphas)
+        fitted = _decode_ridge(x_train, x_test, task, ys, grid, chunk_size)
+        param_name, n_reference = "alpha", None
+    else:
+        grid, fitted, n_reference = _decode_knn(
+            x_train, x_test, task, ys, k_grid, cap, knn_seed, chunk_size, knn_cache
+        )
+        param_name = "k"
+    results = []
+    for (method, offset, seed, _), (param, scores, pred) in zip(variants, fitted, strict=True):
+        if task.discrete:
+            pred = task.classes[pred]  # type: ignore[index]
+        results.append(
+            _result(
+                task,
+                decoder,
+                param_name,
+                param,
+                grid,
+                scores,
+                pred,
+                method,
+                offset,
+                seed,
+                n_reference,
+            )
+        )
+    return results
+
+
 # --------------------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------------------
+
+#: Default cap of :func:`decode_streamed` on the kNN training rows (see :func:`knn_subsample`).
+DEFAULT_KNN_MAX_SAMPLES = 20_000
+#: Memory (MiB) sklearn may use per block of the kNN distance matrix.
+KNN_WORKING_MEMORY_MIB = 64
 
 
 def decode(
@@ -700,7 +1067,7 @@ def decode(
     *,
     kind: LabelKind | None = None,
     label_names: Sequence[str] | None = None,
-    validation_fraction: float = 0.2,
+    n_folds: int = DEFAULT_N_FOLDS,
     k_grid: Sequence[int] = DEFAULT_K_GRID,
     alphas: Sequence[float] = DEFAULT_ALPHAS,
     shuffle_labels: bool | Literal["circular", "permutation"] = False,
@@ -708,7 +1075,7 @@ def decode(
     knn_max_samples: int | None = None,
     knn_seed: int = 0,
 ) -> DecodingResult:
-    r"""Decode labels from activations: select on the validation tail, refit, score on test.
+    r"""Decode labels from activations: choose by blocked CV, refit, score on the test split.
 
     Args:
         X_train: ``(n_train, d)`` activations of the training split (rows in time order).
@@ -722,17 +1089,17 @@ def decode(
         kind: ``"continuous"``, ``"discrete"`` or ``None``: infer from ``y_train``'s dtype
             (integer, boolean or string → discrete; float → continuous).
         label_names: one name per label column (default ``label_0``, ``label_1``, ...).
-        validation_fraction: fraction of the training rows forming the validation tail
-            (the last ``floor(validation_fraction · n_train)`` rows).
-        k_grid: candidate ``k``; those above the number of fitting rows are skipped.
+        n_folds: contiguous cross-validation folds of the training split
+            (:func:`blocked_folds`); the candidate with the best mean fold score is chosen.
+        k_grid: candidate ``k`` (positive integers); those above the reference rows of the
+            smallest cross-validation fit are skipped.
         alphas: candidate ridge penalties (positive).
         shuffle_labels: ``False``; ``True`` or ``"permutation"``: permute the training
             labels (seeded); ``"circular"``: roll them by a seeded random offset of at least
             10 % of ``n_train`` (invalid for periodic labels; see the module docstring).
         seed: seed of the control's random generator (the decoders are deterministic).
-        knn_max_samples: kNN only: cap on the fitting rows, the validation queries and the
-            reference rows of the final fit (:func:`knn_subsample`); ``None`` (default):
-            no cap. Test rows are never subsampled.
+        knn_max_samples: kNN only: cap on the training rows used (:func:`knn_subsample`);
+            ``None`` (default): no cap. Test rows are never subsampled.
         knn_seed: seed of that subsample.
 
     Returns:
@@ -740,11 +1107,12 @@ def decode(
 
     Raises:
         ValueError: rows of ``X`` and ``y`` differ (both named); ``X_train`` and ``X_test``
-            have different numbers of units; NaN/inf; empty training, test or validation
-            split; several label columns for a discrete label or different label columns
-            in train and test; a continuous label constant on the training split; a
-            discrete label with a single training class; unknown ``decoder`` / ``kind`` /
-            shuffle method (valid values listed); bad grids.
+            have different numbers of units; NaN/inf; empty training or test split, or
+            fewer training rows than folds; several label columns for a discrete label or
+            different label columns in train and test; a continuous label constant on the
+            training split; a discrete label with a single training class; unknown
+            ``decoder`` / ``kind`` / shuffle method (valid values listed); bad grids or
+            ``n_folds``.
 
     Warns:
         RuntimeWarning: discrete test classes that never occur in training (counted as
@@ -752,211 +1120,18 @@ def decode(
     """
     decoder = _check_decoder(decoder)
     method = _check_shuffle(shuffle_labels)
-    cap = _check_max_samples(knn_max_samples)
+    n_folds = _check_n_folds(n_folds)
+    cap = _check_max_samples(knn_max_samples, n_folds)
     xtr = _check_x(X_train, "X_train")
     xte = _check_x(X_test, "X_test")
-    task = _prepare_task(
-        xtr.shape, xte.shape, y_train, y_test, kind, label_names, validation_fraction
-    )
-    ytr = task.ytr
-    offset = None
+    task = _prepare_task(xtr.shape, xte.shape, y_train, y_test, kind, label_names, n_folds)
+    ytr, offset = task.ytr, None
     if method is not None:
         ytr, offset = shuffle_training_labels(ytr, method, seed)
-
-    n_fit = task.n_fit
-    n_reference = None
-    if decoder == "knn":
-        fit_rows, val_rows, ref_rows = knn_subsample(n_fit, task.n_train, cap, knn_seed)
-        grid = _knn_grid(k_grid, len(fit_rows))
-        scores = _knn_validation(
-            _rows(xtr, fit_rows),
-            _rows(ytr, fit_rows),
-            _rows(xtr, val_rows),
-            _rows(ytr, val_rows),
-            grid,
-            task.discrete,
-            task.var,
-        )
-        param: float = int(grid[int(np.argmax(scores))])
-        cls = KNeighborsClassifier if task.discrete else KNeighborsRegressor
-        model = cls(n_neighbors=param, metric="cosine", algorithm="brute")
-        model.fit(_rows(xtr, ref_rows), _rows(ytr, ref_rows))
-        n_reference = len(ref_rows)
-        param_name = "k"
-    else:
-        grid = _check_alphas(alphas)
-        x_fit, x_val = xtr[:n_fit], xtr[n_fit:]
-        y_fit, y_val = ytr[:n_fit], ytr[n_fit:]
-        scores = _ridge_validation(x_fit, y_fit, x_val, y_val, grid, task.discrete, task.var)
-        param = float(grid[int(np.argmax(scores))])
-        model = _ridge_model(param, task.discrete).fit(xtr, ytr)
-        param_name = "alpha"
-
-    pred = np.asarray(model.predict(xte))
-    return _result(
-        task, decoder, param_name, param, grid, scores, pred, method, offset, seed, n_reference
-    )
-
-
-# --------------------------------------------------------------------------------------
-# Streamed decoding (lazy layers, several controls in one pass)
-# --------------------------------------------------------------------------------------
-
-#: Default cap of :func:`decode_streamed` on the kNN reference rows (see :func:`knn_subsample`).
-DEFAULT_KNN_MAX_SAMPLES = 20_000
-#: Memory (MiB) sklearn may use per block of the kNN distance matrix in :func:`decode_streamed`.
-KNN_WORKING_MEMORY_MIB = 64
-
-
-def _constant_features(var: np.ndarray, mean: np.ndarray, n: int) -> np.ndarray:
-    """sklearn's ``_is_constant_feature``: variance indistinguishable from 0 (scale set to 1)."""
-    eps = np.finfo(np.float64).eps
-    return var <= n * eps * var + (n * mean * eps) ** 2
-
-
-def _ridge_solution(
-    acc: MomentAccumulator, d: int, alphas: np.ndarray, cols: slice | np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Standardised ridge from sufficient statistics, as ``StandardScaler`` + ``Ridge``.
-
-    With ``m``, ``s`` the column means and SDs (``ddof=0``; constant columns ``s = 1``) of
-    the rows in ``acc`` and ``S`` its centred scatter: ``w = (S_xx / s s^T + α I)^{-1}
-    S_xy / s`` for every ``α`` (``(n_alpha, d, q)``), intercept ``ȳ``; prediction
-    ``((x − m) / s) w + ȳ``. Returns ``(w, intercept, m, s)``.
-    """
-    from scipy import linalg
-
-    n = acc.n
-    m = acc.mean[:d]
-    var = np.diag(acc.scatter)[:d] / n
-    s = np.sqrt(var)
-    s[_constant_features(var, m, n)] = 1.0
-    a = acc.scatter[:d, :d] / np.outer(s, s)
-    b = acc.scatter[:d, d:][:, cols] / s[:, None]
-    w = np.empty((len(alphas), d, b.shape[1]))
-    for i, alpha in enumerate(alphas):
-        ai = a.copy()
-        ai.flat[:: d + 1] += alpha
-        w[i] = linalg.solve(ai, b, assume_a="pos", overwrite_a=True)
-    return w, acc.mean[d:][cols], m, s
-
-
-def _ridge_targets(task: _Task, ys: Sequence[np.ndarray]) -> np.ndarray:
-    """Regression targets of every variant side by side: labels, or ±1 one-vs-all columns."""
-    if not task.discrete:
-        return np.concatenate([np.asarray(y, dtype=np.float64) for y in ys], axis=1)
-    classes = task.classes
-    cols = classes[1:] if len(classes) == 2 else classes  # type: ignore[index]
-    return np.concatenate([np.where(y[:, None] == cols[None, :], 1.0, -1.0) for y in ys], axis=1)
-
-
-def _ridge_classes(task: _Task, scores: np.ndarray) -> np.ndarray:
-    classes = task.classes
-    if scores.shape[-1] == 1:
-        return classes[(scores[..., 0] > 0).astype(int)]  # type: ignore[index]
-    return classes[np.argmax(scores, axis=-1)]  # type: ignore[index]
-
-
-def _decode_ridge_streamed(
-    x_train: Any,
-    x_test: Any,
-    task: _Task,
-    ys: list[np.ndarray],
-    alphas: np.ndarray,
-    chunk_size: int,
-) -> list[tuple[float, np.ndarray, np.ndarray]]:
-    """Per variant: (chosen alpha, validation scores, test predictions)."""
-    d = int(x_train.shape[1])
-    targets = _ridge_targets(task, ys)
-    q = targets.shape[1] // len(ys)  # target columns per variant
-    fit_acc, tail_acc = (
-        MomentAccumulator(d + targets.shape[1]),
-        MomentAccumulator(d + targets.shape[1]),
-    )
-    n_fit = task.n_fit
-    for lo, hi, chunk in iter_chunks(x_train, chunk_size, name="X_train"):
-        w = np.concatenate([chunk, targets[lo:hi]], axis=1)
-        cut = max(0, min(hi, n_fit) - lo)
-        fit_acc.add(w[:cut])
-        tail_acc.add(w[cut:])
-
-    # validation: every alpha of every variant from the fitting rows, scored on the tail
-    all_cols = np.arange(targets.shape[1])
-    w_fit, b_fit, m_fit, s_fit = _ridge_solution(fit_acc, d, alphas, all_cols)
-    n_alpha, n_var = len(alphas), len(ys)
-    err = np.zeros((n_alpha, targets.shape[1]))  # continuous: SSE; discrete: unused
-    correct = np.zeros((n_alpha, n_var))
-    w_flat = w_fit.transpose(1, 0, 2).reshape(d, -1)  # (d, n_alpha * columns)
-    for lo, hi, chunk in iter_chunks(x_train, chunk_size, start=n_fit, name="X_train"):
-        pred = (((chunk - m_fit) / s_fit) @ w_flat).reshape(hi - lo, n_alpha, -1) + b_fit
-        for v, y in enumerate(ys):
-            part = pred[:, :, v * q : (v + 1) * q]
-            if task.discrete:
-                correct[:, v] += (_ridge_classes(task, part) == y[lo:hi, None]).sum(axis=0)
-            else:
-                err[:, v * q : (v + 1) * q] += ((part - y[lo:hi, None, :]) ** 2).sum(axis=0)
-    n_val = task.n_val
-    chosen, scores = [], []
-    for v in range(n_var):
-        if task.discrete:
-            sc = correct[:, v] / n_val
-        else:
-            mse = err[:, v * q : (v + 1) * q] / n_val
-            sc = np.mean(1.0 - mse / task.var, axis=1)  # type: ignore[operator]
-        scores.append(sc)
-        chosen.append(float(alphas[int(np.argmax(sc))]))
-
-    # final fit per variant on the whole training split, then predict the test rows
-    full = fit_acc.merged(tail_acc)
-    finals = []
-    for v in range(n_var):
-        cols = np.arange(v * q, (v + 1) * q)
-        w, b, m, s = _ridge_solution(full, d, np.array([chosen[v]]), cols)
-        finals.append((w[0], b, m, s))
-    preds = [[] for _ in range(n_var)]
-    for _, _, chunk in iter_chunks(x_test, chunk_size, name="X_test"):
-        for v, (w, b, m, s) in enumerate(finals):
-            out = ((chunk - m) / s) @ w + b
-            preds[v].append(_ridge_classes(task, out) if task.discrete else out)
-    return [(chosen[v], scores[v], np.concatenate(preds[v], axis=0)) for v in range(n_var)]
-
-
-def _decode_knn_streamed(
-    x_train: Any,
-    x_test: Any,
-    task: _Task,
-    ys: list[np.ndarray],
-    k_grid: Sequence[int],
-    cap: int | None,
-    knn_seed: int,
-    chunk_size: int,
-) -> tuple[list[tuple[int, np.ndarray, np.ndarray]], np.ndarray]:
-    """Per variant: (chosen k, validation scores, test predictions); and the grid."""
-    from sklearn import config_context
-
-    fit_rows, val_rows, ref_rows = knn_subsample(task.n_fit, task.n_train, cap, knn_seed)
-    grid = _knn_grid(k_grid, len(fit_rows))
-    rows = np.union1d(np.union1d(fit_rows, val_rows), ref_rows)
-    data = take_rows(x_train, rows, chunk_size)
-    pos = {"fit": np.searchsorted(rows, fit_rows), "val": np.searchsorted(rows, val_rows)}
-    pos["ref"] = np.searchsorted(rows, ref_rows)
-    with config_context(working_memory=KNN_WORKING_MEMORY_MIB):
-        nn = NearestNeighbors(n_neighbors=int(grid[-1]), metric="cosine", algorithm="brute")
-        idx = nn.fit(data[pos["fit"]]).kneighbors(data[pos["val"]], return_distance=False)
-        chosen, scores = [], []
-        for y in ys:
-            sc = _knn_scores(idx, y[fit_rows], y[val_rows], grid, task.discrete, task.var)
-            scores.append(sc)
-            chosen.append(int(grid[int(np.argmax(sc))]))
-        ref = NearestNeighbors(n_neighbors=max(chosen), metric="cosine", algorithm="brute")
-        ref.fit(data[pos["ref"]])
-        preds = [[] for _ in ys]
-        for _, _, chunk in iter_chunks(x_test, chunk_size, name="X_test"):
-            neigh = ref.kneighbors(chunk, return_distance=False)
-            for v, y in enumerate(ys):
-                preds[v].append(_knn_predict(neigh, y[ref_rows], chosen[v], task.discrete))
-    out = [(chosen[v], scores[v], np.concatenate(preds[v], axis=0)) for v in range(len(ys))]
-    return out, grid
+    variants = [(method, offset, int(seed), ytr)]
+    return _decode_variants(
+        xtr, xte, task, variants, decoder, k_grid, alphas, cap, knn_seed, DEFAULT_CHUNK_ROWS
+    )[0]
 
 
 def decode_streamed(
@@ -968,7 +1143,7 @@ def decode_streamed(
     *,
     kind: LabelKind | None = None,
     label_names: Sequence[str] | None = None,
-    validation_fraction: float = 0.2,
+    n_folds: int = DEFAULT_N_FOLDS,
     k_grid: Sequence[int] = DEFAULT_K_GRID,
     alphas: Sequence[float] = DEFAULT_ALPHAS,
     shuffle_seeds: Sequence[int] = (),
@@ -976,6 +1151,7 @@ def decode_streamed(
     knn_max_samples: int | None = DEFAULT_KNN_MAX_SAMPLES,
     knn_seed: int = 0,
     chunk_size: int = DEFAULT_CHUNK_ROWS,
+    knn_cache: dict | None = None,
 ) -> tuple[DecodingResult, list[DecodingResult]]:
     r""":func:`decode` on lazy layers read chunk by chunk, with its controls in the same passes.
 
@@ -983,23 +1159,31 @@ def decode_streamed(
     activation store, a zarr array; see :mod:`cebra_lens_core.metrics.streaming`); labels
     are in memory. Returns the decoding and one shuffled-label control per seed of
     ``shuffle_seeds``; each equals ``decode(..., shuffle_labels=shuffle_method, seed=s,
-    knn_max_samples=knn_max_samples, knn_seed=knn_seed)`` on the in-memory arrays (up to
-    float64 rounding).
+    n_folds=n_folds, knn_max_samples=knn_max_samples, knn_seed=knn_seed)`` on the in-memory
+    arrays (up to float64 rounding). Every control chooses its own ``k`` / ``alpha`` by the
+    same blocked cross-validation on its own labels.
 
     - ``"ridge"``: exact, from sufficient statistics. One pass over the training rows
-      accumulates the centred moments of ``[x, targets of every variant]`` separately for
-      the fitting rows and the validation tail (chunks merged with Chan et al.'s update, so
-      no ``X^T X − n x̄ x̄^T`` cancellation); the standardised ridge solution of each
-      ``alpha`` is solved in closed form (``d × d``); one pass over the tail scores every
-      alpha of every variant; the merged moments give the final fit; one pass over the test
-      rows predicts. Memory ``O(chunk · d + d^2)``; cost ``O(T d^2)``.
-    - ``"knn"``: cannot stream exactly (every test row needs every reference row). The
-      fitting rows, validation queries and reference rows are capped at ``knn_max_samples``
-      each (seeded subsample, :func:`knn_subsample`) and only those rows are read into
-      memory; the test rows are queried chunk by chunk. The neighbour lists do not depend on
-      the labels, so they are searched once for the decoding and all its controls.
-      Memory ``O(knn_max_samples · d)`` plus one block of distances
+      accumulates the centred moments of ``[x, targets of every variant]`` per fold (chunks
+      merged with Chan et al.'s update, so no ``X^T X − n x̄ x̄^T`` cancellation); the
+      standardised ridge solution of every ``(fold, alpha)`` is solved in closed form from
+      the merged moments of the other folds (one ``d × d`` eigendecomposition per fold);
+      one more pass scores every model on its fold for every variant; the merged moments of
+      all folds give the final fit; one pass over the test rows predicts. Memory
+      ``O(chunk · d + n_folds · (d + targets)^2)``; cost ``O(T d (d + alphas · targets))``.
+    - ``"knn"``: cannot stream exactly (every test row needs every reference row). At most
+      ``knn_max_samples`` training rows are used (seeded subsample stratified by fold,
+      :func:`knn_subsample`) and only those rows are read into memory; the test rows are
+      queried chunk by chunk. The neighbour lists do not depend on the labels, so they are
+      searched once per fold (and once for the test rows) for the decoding and all its
+      controls. Memory ``O(knn_max_samples · (d + max k))`` plus one block of distances
       (``KNN_WORKING_MEMORY_MIB``).
+
+    ``knn_cache``: an optional dict (one per layer) that keeps the cross-validation
+    neighbour lists (``knn_max_samples × max k`` int32, 40 MB at the defaults) for the next
+    call on the same ``X_train`` object, the same training rows and grid, e.g. a discrete
+    label after the continuous ones: the neighbours do not depend on the labels. The key
+    includes ``id(X_train)``; the dict holds one entry at a time.
 
     Raises:
         ValueError: as :func:`decode`.
@@ -1008,33 +1192,18 @@ def decode_streamed(
 
     decoder = _check_decoder(decoder)
     method = _check_shuffle(shuffle_method)
-    cap = _check_max_samples(knn_max_samples)
+    n_folds = _check_n_folds(n_folds)
+    cap = _check_max_samples(knn_max_samples, n_folds)
     xtr = as_layer(X_train, "X_train")
     xte = as_layer(X_test, "X_test")
     task = _prepare_task(
-        tuple(xtr.shape),
-        tuple(xte.shape),
-        y_train,
-        y_test,
-        kind,
-        label_names,
-        validation_fraction,
+        tuple(xtr.shape), tuple(xte.shape), y_train, y_test, kind, label_names, n_folds
     )
     variants: list[tuple[str | None, int | None, int, np.ndarray]] = [(None, None, 0, task.ytr)]
     for s in shuffle_seeds:
         y, offset = shuffle_training_labels(task.ytr, method, int(s))  # type: ignore[arg-type]
         variants.append((method, offset, int(s), y))
-    ys = [v[3] for v in variants]
-    if decoder == "ridge":
-        grid = _check_alphas(alphas)
-        fitted = _decode_ridge_streamed(xtr, xte, task, ys, grid, chunk_size)
-        param_name, n_reference = "alpha", None
-    else:
-        fitted, grid = _decode_knn_streamed(xtr, xte, task, ys, k_grid, cap, knn_seed, chunk_size)
-        param_name = "k"
-        n_reference = len(knn_subsample(task.n_fit, task.n_train, cap, knn_seed)[2])
-    results = [
-        _result(task, decoder, param_name, param, grid, scores, pred, m, offset, seed, n_reference)
-        for (m, offset, seed, _), (param, scores, pred) in zip(variants, fitted, strict=True)
-    ]
+    results = _decode_variants(
+        xtr, xte, task, variants, decoder, k_grid, alphas, cap, knn_seed, chunk_size, knn_cache
+    )
     return results[0], results[1:]

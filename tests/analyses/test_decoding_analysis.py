@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import inspect
+import logging
+from pathlib import Path
+
 import numpy as np
 import pytest
+import yaml
 
+from cebra_lens_core.analyses import run_store_analysis
 from cebra_lens_core.analyses.decoding import decoding_analysis
 from cebra_lens_core.metrics.decoding import decode
 from tests.analyses.stores import make_store
+
+SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
 T, N_TRAIN = 400, 300
 
@@ -56,17 +64,35 @@ def _get(rows, layer, metric, label, variant):
 def test_row_contract(rows):
     assert set(rows["variant"]) == {"knn", "ridge", "knn_shuffled", "ridge_shuffled"}
     assert {"r2", "median_abs_error", "mean_r2", "accuracy", "chance_level"} <= set(rows["metric"])
+    assert {"k", "alpha", "at_grid_edge"} <= set(rows["metric"])
     assert set(rows["label"]) == {"pos", "speed", "cls", ""}  # "" = joint mean R²
     assert set(rows["analysis"]) == {"decoding"} and set(rows["model"]) == {"m"}
-    assert set(rows["dataset"]) == {"toy"} and set(rows["n"]) == {T - N_TRAIN}
+    assert set(rows["dataset"]) == {"toy"}
     assert set(rows["layer"]) == {0, 1, 2}
     assert set(rows["layer_name"]) == {"l0", "l1", "l2"}
     cont = rows[rows["label"].isin(["pos", "speed", ""])]
     assert "accuracy" not in set(cont["metric"])
     disc = rows[rows["label"] == "cls"]
     assert not {"r2", "mean_r2", "median_abs_error"} & set(disc["metric"])
-    # one control seed: no interval
-    assert rows["ci_low"].isna().all() and rows["ci_high"].isna().all()
+    decoders = rows[rows["variant"].isin(["knn", "ridge"])]
+    controls = rows[rows["variant"].str.endswith("_shuffled")]
+    # n: test rows for the decoders, the number of shuffles (default 5) for the controls
+    assert set(decoders["n"]) == {T - N_TRAIN} and set(controls["n"]) == {5}
+    # no bootstrap: no interval on the decoders; controls: range over the 5 shuffles
+    assert decoders["ci_low"].isna().all() and decoders["ci_high"].isna().all()
+    assert controls["ci_low"].notna().all() and controls["ci_high"].notna().all()
+    assert (controls["ci_low"] <= controls["value"]).all()
+    assert (controls["value"] <= controls["ci_high"]).all()
+    assert not {"k", "alpha", "at_grid_edge"} & set(controls["metric"])
+    edges = rows[rows["metric"] == "at_grid_edge"]
+    assert set(edges["value"]) <= {-1.0, 0.0, 1.0}
+
+
+def test_unit_column_on_median_abs_error_rows(rows):
+    mae = rows["metric"] == "median_abs_error"
+    assert mae.sum() == 3 * 2 * 4  # layers × labels × (2 decoders + 2 controls)
+    assert set(rows.loc[mae, "unit"]) == {"cm"}  # the store's label unit
+    assert set(rows.loc[~mae, "unit"]) == {""}
 
 
 def test_linear_layer_decodes_continuous_labels(rows):
@@ -102,6 +128,7 @@ def test_rows_equal_direct_decode_on_the_splits(data, rows):
         assert _get(rows, 0, "mean_r2", "", decoder)["value"] == pytest.approx(ref.mean_r2)
         param = "k" if decoder == "knn" else "alpha"
         assert _get(rows, 0, param, "pos", decoder)["value"] == pytest.approx(ref.param)
+        assert _get(rows, 0, "at_grid_edge", "speed", decoder)["value"] == ref.grid_edge
     cls = labels["cls"][0]
     ref = decode(layers[1][:N_TRAIN], cls[:N_TRAIN], layers[1][N_TRAIN:], cls[N_TRAIN:], "ridge")
     assert _get(rows, 1, "accuracy", "cls", "ridge")["value"] == pytest.approx(ref.accuracy)
@@ -111,31 +138,137 @@ def test_rows_equal_direct_decode_on_the_splits(data, rows):
     )
 
 
-def test_several_shuffle_seeds_give_mean_and_interval(data):
-    store, layers, labels = data
-    seeds = (0, 1, 2)
+@pytest.mark.parametrize("decoder", ["knn", "ridge"])
+def test_controls_are_mean_and_range_over_five_shuffles(data, rows, decoder):
+    _, layers, labels = data
+    seeds = range(5)  # the default shuffle_seeds
+    X, cls = layers[1], labels["cls"][0]
+    ctrls = [
+        decode(
+            X[:N_TRAIN],
+            cls[:N_TRAIN],
+            X[N_TRAIN:],
+            cls[N_TRAIN:],
+            decoder,
+            shuffle_labels=True,
+            seed=s,
+        )
+        for s in seeds
+    ]
+    accs = [c.accuracy for c in ctrls]
+    if decoder == "knn":
+        assert len(set(accs)) > 1  # the draws differ (ridge picks a huge alpha on noise)
+    row = _get(rows, 1, "accuracy", "cls", f"{decoder}_shuffled")
+    assert row["value"] == pytest.approx(np.mean(accs))
+    assert row["ci_low"] == pytest.approx(min(accs)) and row["ci_high"] == pytest.approx(max(accs))
+    assert row["n"] == 5
+    y = np.column_stack([labels["pos"][0], labels["speed"][0]])
+    X = layers[0]
+    ctrls = [
+        decode(
+            X[:N_TRAIN],
+            y[:N_TRAIN],
+            X[N_TRAIN:],
+            y[N_TRAIN:],
+            decoder,
+            kind="continuous",
+            shuffle_labels=True,
+            seed=s,
+        )
+        for s in seeds
+    ]
+    for j, label in enumerate(("pos", "speed")):
+        r2 = [c.r2[j] for c in ctrls]
+        row = _get(rows, 0, "r2", label, f"{decoder}_shuffled")
+        assert row["value"] == pytest.approx(np.mean(r2))
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx((min(r2), max(r2)))
+        mae = [c.median_abs_error[j] for c in ctrls]
+        row = _get(rows, 0, "median_abs_error", label, f"{decoder}_shuffled")
+        assert row["value"] == pytest.approx(np.mean(mae)) and row["unit"] == "cm"
+    row = _get(rows, 0, "mean_r2", "", f"{decoder}_shuffled")
+    assert row["value"] == pytest.approx(np.mean([c.mean_r2 for c in ctrls]))
+
+
+def test_one_shuffle_seed_has_no_range(data):
+    store, _, _ = data
     rows = decoding_analysis(
         store.drop_vars(["layer_01", "layer_02"]),
         name="m",
         labels=["cls"],
         decoders=["knn"],
-        shuffle_seeds=seeds,
+        shuffle_seeds=[0],
     )
-    assert set(rows["variant"]) == {"knn", "knn_shuffled"}
-    X, y = layers[0], labels["cls"][0]
-    accs = [
-        decode(
-            X[:N_TRAIN], y[:N_TRAIN], X[N_TRAIN:], y[N_TRAIN:], "knn", shuffle_labels=True, seed=s
-        ).accuracy
-        for s in seeds
-    ]
-    row = _get(rows, 0, "accuracy", "cls", "knn_shuffled")
-    assert row["value"] == pytest.approx(np.mean(accs))
-    assert row["ci_low"] == pytest.approx(min(accs)) and row["ci_high"] == pytest.approx(max(accs))
-    assert row["ci_low"] <= row["value"] <= row["ci_high"]
     shuffled = rows[rows["variant"] == "knn_shuffled"]
-    assert shuffled["ci_low"].notna().all() and shuffled["ci_high"].notna().all()
-    assert rows[rows["variant"] == "knn"]["ci_low"].isna().all()
+    assert len(shuffled) and shuffled["ci_low"].isna().all() and set(shuffled["n"]) == {1}
+
+
+def test_grid_edge_rows_and_warnings(caplog):
+    """Noiseless linear labels: the smallest penalty wins (edge −1, warned); noise labels on
+    a noise layer: the largest k (edge +1, warned); a noisy smooth label: k inside (0)."""
+    rng = np.random.default_rng(1)
+    t, n_train = 500, 400
+    x_lin = rng.normal(size=(t, 6))
+    lin = x_lin @ rng.normal(size=6)
+    angle = np.sort(rng.uniform(0, np.pi, t))[rng.permutation(t)]
+    x_ring = np.c_[np.cos(angle), np.sin(angle)] @ rng.normal(size=(2, 5))
+    smooth = angle + 0.3 * rng.normal(size=t)
+    labels = {"lin": (lin, "continuous"), "smooth": (smooth, "continuous")}
+    store = make_store([x_lin, x_ring], np.arange(t) < n_train, labels, unit="cm")
+    grids = dict(k_grid=[1, 5, 25, 100], alphas=[1e-3, 1.0, 1e3], shuffle_seeds=())
+    with caplog.at_level(logging.WARNING, logger="cebra_lens_core.analyses.decoding"):
+        ridge = decoding_analysis(store, name="m", labels=["lin"], decoders=["ridge"], **grids)
+        knn = decoding_analysis(store, name="m", labels=["smooth"], decoders=["knn"], **grids)
+    assert _get(ridge, 0, "alpha", "lin", "ridge")["value"] == 1e-3
+    assert _get(ridge, 0, "at_grid_edge", "lin", "ridge")["value"] == -1
+    assert _get(knn, 1, "at_grid_edge", "smooth", "knn")["value"] == 0
+    assert _get(knn, 1, "k", "smooth", "knn")["value"] in (5, 25)
+    # exactly one warning per edge row, naming model, layer, decoder, label, value and grid
+    edge_rows = [
+        (int(r.layer), r.variant, r.label)
+        for frame in (ridge, knn)
+        for r in frame[frame["metric"] == "at_grid_edge"].itertuples()
+        if r.value != 0
+    ]
+    messages = [rec.getMessage() for rec in caplog.records if rec.levelno == logging.WARNING]
+    assert len(messages) == len(edge_rows) >= 1
+    assert any(
+        m.startswith("m layer 0 (l0), ridge of ['lin']: chosen alpha = 0.001 is the smallest")
+        and "[0.001, 1.0, 1000.0]" in m
+        for m in messages
+    )
+    for layer, decoder, label in edge_rows:
+        assert any(f"layer {layer} " in m and f"{decoder} of ['{label}']" in m for m in messages)
+    assert not any("layer 1 (l1), knn of ['smooth']" in m for m in messages)
+
+
+def test_schema_defaults_equal_function_defaults_and_pass_through(data):
+    schema = yaml.safe_load(SCHEMA.read_text())
+    block = schema["properties"]["analyses"]["properties"]["decoding"]["properties"]
+    defaults = {k: v["default"] for k, v in block.items() if k not in ("enabled", "labels")}
+    assert {"n_folds", "k_grid", "alphas", "shuffle_seeds"} <= set(defaults)
+    assert "validation_fraction" not in block
+    signature = inspect.signature(decoding_analysis).parameters
+    for key, value in defaults.items():
+        default = signature[key].default
+        if isinstance(value, list):
+            assert list(default) == value, key
+        else:
+            assert default == value, key
+    assert defaults["shuffle_seeds"] == [0, 1, 2, 3, 4]
+    # the config mapping reaches decoding_analysis (what the layer_analyses job passes)
+    store, _, _ = data
+    options = {
+        **defaults,
+        "enabled": True,
+        "labels": ["pos"],
+        "decoders": ["ridge"],
+        "n_folds": 3,
+        "alphas": [0.5, 2.0],
+        "shuffle_seeds": [7],
+    }
+    rows, _ = run_store_analysis("decoding", store, "m", options)
+    alphas = rows[rows["metric"] == "alpha"]["value"]
+    assert set(alphas) <= {0.5, 2.0} and set(rows[rows["variant"] == "ridge_shuffled"]["n"]) == {1}
 
 
 def test_single_label_and_no_controls(data):
@@ -143,8 +276,8 @@ def test_single_label_and_no_controls(data):
     rows = decoding_analysis(store, name="m", labels=["pos"], decoders=["ridge"], shuffle_seeds=())
     assert set(rows["variant"]) == {"ridge"}
     assert set(rows["label"]) == {"pos"}  # a single label names its mean R² row
-    assert set(rows["metric"]) == {"r2", "median_abs_error", "mean_r2", "alpha"}
-    assert len(rows) == 3 * 4
+    assert set(rows["metric"]) == {"r2", "median_abs_error", "mean_r2", "alpha", "at_grid_edge"}
+    assert len(rows) == 3 * 5
 
 
 def test_unknown_label_refused(data):

@@ -122,3 +122,15 @@ def test_rdm_of_position_and_direction_jointly():
     assert rows[rows["label"] == "position+direction"]["variant"].iloc[0].endswith("rho_a")
     restricted, _ = rdm_analysis(store, name="m", n_bins=5, layers=["l1"])
     assert set(restricted["layer_name"]) == {"l1"}
+
+
+def test_decoding_reports_the_input_and_honours_layers():
+    from cebra_lens_core.analyses.decoding import decoding_analysis
+
+    store, _, _ = _store_with_input()
+    rows = decoding_analysis(store, name="m", decoders=["ridge"], shuffle_seeds=[0], layers=["l1"])
+    assert set(rows["layer_name"]) == {"l1", "input"}
+    ref = rows[rows["layer"].isna() & (rows["variant"] == "ridge")].set_index("metric")
+    noise = rows[(rows["layer"] == 1) & (rows["variant"] == "ridge")].set_index("metric")
+    assert ref.loc["mean_r2", "value"] > noise.loc["mean_r2", "value"] + 0.5
+    assert ref.loc["median_abs_error", "unit"] == "m" and ref.loc["mean_r2", "unit"] == ""

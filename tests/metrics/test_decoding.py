@@ -6,12 +6,20 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.linear_model import Ridge, RidgeClassifier
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from cebra_lens_core.metrics.decoding import (
     DECODERS,
+    DEFAULT_ALPHAS,
+    DEFAULT_K_GRID,
     DecodingResult,
+    blocked_folds,
     decode,
+    decode_streamed,
+    knn_subsample,
     shuffle_training_labels,
 )
 
@@ -113,35 +121,143 @@ def test_median_abs_error_and_r2_hand_checked() -> None:
 # ----------------------------------------------------------------------------- model selection
 
 
-def _manual_knn_scores(x: np.ndarray, y: np.ndarray, ks: list[int], frac: float) -> np.ndarray:
-    n_val = int(np.floor(frac * len(x)))
-    n_fit = len(x) - n_val
-    var = y.var()
-    out = []
-    for k in ks:
-        pred = KNeighborsRegressor(n_neighbors=k, metric="cosine", algorithm="brute")
-        pred = pred.fit(x[:n_fit], y[:n_fit]).predict(x[n_fit:])
-        out.append(1.0 - np.mean((y[n_fit:] - pred) ** 2) / var)
-    return np.array(out)
+def _reference_folds(n: int, k: int) -> list[tuple[int, int]]:
+    """Fold bounds by the documented formula ``[floor(f n / K), floor((f + 1) n / K))``."""
+    edges = [f * n // k for f in range(k + 1)]
+    return list(zip(edges[:-1], edges[1:], strict=True))
 
 
-def test_k_chosen_on_contiguous_validation_tail() -> None:
-    x, z = manifold(seed=4)
-    x_tr, y_tr, x_te, y_te = split(x, z)
+@pytest.mark.parametrize(("n", "k"), [(10, 2), (11, 3), (2000, 5), (7, 7), (103, 5)])
+def test_blocked_folds_are_contiguous_and_cover_each_row_once(n: int, k: int) -> None:
+    folds = blocked_folds(n, k)
+    assert len(folds) == k and folds[0][0] == 0 and folds[-1][1] == n
+    assert all(a[1] == b[0] for a, b in zip(folds[:-1], folds[1:], strict=True))  # in order
+    covered = np.concatenate([np.arange(lo, hi) for lo, hi in folds])
+    np.testing.assert_array_equal(covered, np.arange(n))  # every row exactly once
+    sizes = [hi - lo for lo, hi in folds]
+    assert min(sizes) >= 1 and max(sizes) - min(sizes) <= 1
+    assert folds == _reference_folds(n, k)
+
+
+def test_blocked_folds_errors() -> None:
+    for bad in (1, 0, True, 2.5):
+        with pytest.raises(ValueError, match="n_folds must be an integer >= 2"):
+            blocked_folds(10, bad)
+    with pytest.raises(ValueError, match="fewer than n_folds=5"):
+        blocked_folds(4, 5)
+
+
+def _brute_cv(
+    x: np.ndarray, y: np.ndarray, grid, make, discrete: bool, n_folds: int = 5
+) -> np.ndarray:
+    """Fold scores by brute force: a fresh sklearn model per (fold, candidate), fitted on
+    the other folds' rows. Continuous: ``mean_l (1 − MSE_l / Var_train,l)``."""
+    var = y.reshape(len(y), -1).var(axis=0)
+    out = np.empty((n_folds, len(grid)))
+    for f, (lo, hi) in enumerate(_reference_folds(len(x), n_folds)):
+        fit = np.r_[0:lo, hi : len(x)]
+        for j, c in enumerate(grid):
+            pred = make(c).fit(x[fit], y[fit]).predict(x[lo:hi])
+            if discrete:
+                out[f, j] = np.mean(pred == y[lo:hi])
+            else:
+                err = (y[lo:hi] - pred).reshape(hi - lo, -1)
+                out[f, j] = np.mean(1.0 - np.mean(err**2, axis=0) / var)
+    return out
+
+
+def _knn(k: int, discrete: bool):
+    cls = KNeighborsClassifier if discrete else KNeighborsRegressor
+    return cls(n_neighbors=int(k), metric="cosine", algorithm="brute")
+
+
+def _ridge(alpha: float, discrete: bool):
+    est = RidgeClassifier(alpha=alpha) if discrete else Ridge(alpha=alpha)
+    return make_pipeline(StandardScaler(), est)
+
+
+def _cv_data(discrete: bool, seed: int = 0) -> tuple:
+    """Small non-linear data (300 training rows) where the hyperparameter matters."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(400, 6))
+    if discrete:  # three overlapping classes
+        y = (x[:, 0] + 0.5 * x[:, 1] + 0.7 * rng.normal(size=400) > 0).astype(int)
+        y = y + (x[:, 2] > 1)
+    else:  # two labels decoded jointly
+        y = np.c_[
+            np.sin(x[:, 0]) + 0.3 * rng.normal(size=400),
+            x[:, 1] * x[:, 2] + 0.2 * rng.normal(size=400),
+        ]
+    return x[:300], y[:300], x[300:], y[300:]
+
+
+@pytest.mark.parametrize("discrete", [False, True])
+@pytest.mark.parametrize("decoder", DECODERS)
+def test_cv_choice_equals_brute_force_sklearn_loop(decoder: str, discrete: bool) -> None:
+    x_tr, y_tr, x_te, y_te = _cv_data(discrete)
+    if decoder == "knn":
+        grid, make = (1, 2, 3, 5, 8, 12, 20, 30, 50, 80, 120, 200, 300), _knn
+    else:
+        grid, make = (1e-3, 0.1, 1.0, 10.0, 100.0, 1e3, 1e4), _ridge
+    res = decode(x_tr, y_tr, x_te, y_te, decoder, k_grid=grid, alphas=grid)
+    if decoder == "knn":  # 5 folds of 60 rows: a fit has 240 rows, k = 300 is skipped
+        np.testing.assert_array_equal(res.grid, grid[:-1])
+    else:
+        np.testing.assert_array_equal(res.grid, grid)
+    assert res.folds == tuple(_reference_folds(300, 5)) and res.n_folds == 5
+    expected = _brute_cv(x_tr, y_tr, res.grid, lambda c: make(c, discrete), discrete)
+    np.testing.assert_allclose(res.fold_scores, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(res.validation_scores, expected.mean(axis=0), atol=1e-12)
+    assert res.param == res.grid[int(np.argmax(expected.mean(axis=0)))]
+    assert np.ptp(expected.mean(axis=0)) > 0.01  # the candidates differ: a real choice
+    # refit with the chosen value on the whole training split
+    final = make(res.param, discrete).fit(x_tr, y_tr).predict(x_te)
+    if discrete:
+        np.testing.assert_array_equal(res.predictions, final)
+    else:
+        np.testing.assert_allclose(res.predictions, final, rtol=1e-9, atol=1e-10)
+    # the streamed path (the analysis') runs the same selection, with its controls alongside
+    streamed, controls = decode_streamed(
+        x_tr, y_tr, x_te, y_te, decoder, k_grid=grid, alphas=grid, shuffle_seeds=[3], chunk_size=70
+    )
+    np.testing.assert_allclose(streamed.fold_scores, res.fold_scores, rtol=1e-10, atol=1e-12)
+    assert streamed.param == res.param
+    ctrl = decode(
+        x_tr, y_tr, x_te, y_te, decoder, k_grid=grid, alphas=grid, shuffle_labels=True, seed=3
+    )
+    np.testing.assert_allclose(controls[0].fold_scores, ctrl.fold_scores, rtol=1e-10, atol=1e-12)
+    assert controls[0].param == ctrl.param
+
+
+def test_knn_cap_subsample_is_stratified_by_fold_and_cv_matches_brute_force() -> None:
+    x_tr, y_tr, x_te, y_te = _cv_data(False, seed=1)
+    rows = knn_subsample(300, 100, seed=4)
+    assert len(rows) == 100 and np.array_equal(rows, np.sort(rows))
+    for lo, hi in _reference_folds(300, 5):  # 20 rows from every fold
+        assert np.sum((rows >= lo) & (rows < hi)) == 20
+    np.testing.assert_array_equal(knn_subsample(300, 100, seed=4), rows)
+    assert not np.array_equal(knn_subsample(300, 100, seed=5), rows)
+    np.testing.assert_array_equal(knn_subsample(300, 300), np.arange(300))
+    np.testing.assert_array_equal(knn_subsample(300, None), np.arange(300))
     ks = (1, 3, 5, 9, 15, 25, 50)
-    res = decode(x_tr, y_tr, x_te, y_te, "knn", k_grid=ks, validation_fraction=0.25)
-    assert res.n_validation == 500 and res.n_fit == 1500 and res.n_train == 2000
-    np.testing.assert_array_equal(res.grid, ks)
-    expected = _manual_knn_scores(x_tr, y_tr, list(ks), 0.25)
-    np.testing.assert_allclose(res.validation_scores, expected, atol=1e-12)
-    assert res.param == ks[int(np.argmax(expected))]
-    # deterministic
-    again = decode(x_tr, y_tr, x_te, y_te, "knn", k_grid=ks, validation_fraction=0.25)
-    assert again.param == res.param
-    np.testing.assert_array_equal(again.predictions, res.predictions)
+    res = decode(x_tr, y_tr, x_te, y_te, "knn", k_grid=ks, knn_max_samples=100, knn_seed=4)
+    assert res.n_reference == 100 and res.n_train == 300
+    # brute force on the subsample: queries of fold f among the subsample rows of other folds
+    fold_of = rows // 60
+    var = y_tr.var(axis=0)
+    for f in range(5):
+        q, r = rows[fold_of == f], rows[fold_of != f]
+        for j, k in enumerate(ks):
+            pred = _knn(k, False).fit(x_tr[r], y_tr[r]).predict(x_tr[q])
+            score = np.mean(1.0 - np.mean((y_tr[q] - pred) ** 2, axis=0) / var)
+            assert res.fold_scores[f, j] == pytest.approx(score, abs=1e-12)
+    final = _knn(res.param, False).fit(x_tr[rows], y_tr[rows]).predict(x_te)
+    np.testing.assert_allclose(res.predictions, final, atol=1e-12)
+    with pytest.raises(ValueError, match="knn_max_samples must be an integer >= 5"):
+        knn_subsample(300, 4)
 
 
-def test_validation_tail_prefers_small_k_clean_and_large_k_noisy() -> None:
+def test_cv_prefers_small_k_clean_and_large_k_noisy() -> None:
     x, z = manifold(seed=5, noise=0.0)  # noise-free: the nearest neighbour is best
     clean = decode(*split(x, z), "knn", k_grid=(1, 50))
     assert clean.param == 1
@@ -150,22 +266,10 @@ def test_validation_tail_prefers_small_k_clean_and_large_k_noisy() -> None:
     assert noisy.param == 50
 
 
-def test_only_the_tail_is_used_for_selection() -> None:
-    """Labels before the tail are clean, labels in the tail pure noise: the tail decides."""
-    x, z = manifold(seed=6, noise=0.0)
-    x_tr, y_tr, x_te, y_te = split(x, z)
-    y_tr = y_tr.copy()
-    y_tr[-400:] = np.random.default_rng(6).uniform(size=400)  # tail = last 20 %
-    res = decode(x_tr, y_tr, x_te, y_te, "knn", k_grid=(1, 50))
-    assert res.param == 50  # noise in the tail rewards heavy smoothing
-    clean = decode(x_tr[:-400], z[:1600], x_te, y_te, "knn", k_grid=(1, 50))
-    assert clean.param == 1
-
-
 def test_k_larger_than_fit_rows_skipped() -> None:
     x, z = manifold(t=100, seed=7)
     res = decode(x[:40], z[:40], x[40:], z[40:], "knn", k_grid=(1, 3, 50))
-    np.testing.assert_array_equal(res.grid, [1, 3])  # 32 fitting rows
+    np.testing.assert_array_equal(res.grid, [1, 3])  # 5 folds of 8: a fit has 32 rows
     assert res.param in (1, 3)
 
 
@@ -176,6 +280,71 @@ def test_ridge_alpha_grid_selection() -> None:
     res = decode(x[:300], y[:300], x[300:], y[300:], "ridge", alphas=[1e-3, 1e3])
     assert res.param == 1e3
     assert res.validation_scores[1] > res.validation_scores[0]
+
+
+def test_default_grids_are_wide_and_geometric() -> None:
+    ks = np.array(DEFAULT_K_GRID)
+    assert ks[0] == 1 and ks[-1] >= 300 and np.all(np.diff(ks) > 0)
+    assert np.all(ks[1:] / ks[:-1] <= 2.0)
+    al = np.array(DEFAULT_ALPHAS)
+    assert al[0] <= 1e-6 and al[-1] >= 1e6
+    np.testing.assert_allclose(np.diff(np.log10(al)), 1.0)
+
+
+# ----------------------------------------------------------------------------- grid edges
+
+
+def _edge_rows(res: DecodingResult) -> dict[str, float]:
+    return {r["label"]: r["value"] for r in res.records() if r["metric"] == "at_grid_edge"}
+
+
+def test_grid_edge_low_for_noiseless_linear_labels() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(500, 8))
+    y = x @ rng.normal(size=(8, 2))  # exactly linear: the least penalty fits best
+    res = decode(x[:400], y[:400], x[400:], y[400:], "ridge", alphas=(1e-3, 1.0, 1e3))
+    assert res.param == 1e-3 and res.validation_scores[0] > res.validation_scores[1]
+    assert res.grid_edge == -1
+    assert _edge_rows(res) == {"label_0": -1.0, "label_1": -1.0}
+    xm, z = manifold(seed=5, noise=0.0)
+    clean = decode(*split(xm, z), "knn", k_grid=(1, 50))
+    assert clean.param == 1 and clean.grid_edge == -1
+
+
+def test_grid_edge_high_for_pure_noise_labels() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(500, 8))
+    y = rng.normal(size=500)  # nothing to decode: the most shrinkage / smoothing wins
+    ridge = decode(x[:400], y[:400], x[400:], y[400:], "ridge", alphas=(1e-3, 1.0, 1e3))
+    assert ridge.param == 1e3 and ridge.grid_edge == 1
+    knn = decode(x[:400], y[:400], x[400:], y[400:], "knn", k_grid=(1, 5, 25))
+    assert knn.param == 25 and knn.grid_edge == 1 and _edge_rows(knn) == {"label_0": 1.0}
+    # the edge is relative to the candidates evaluated: 50 > 32 fitting rows is skipped
+    small = decode(x[:40], y[:40], x[40:], y[40:], "knn", k_grid=(1, 3, 30, 50))
+    np.testing.assert_array_equal(small.grid, [1, 3, 30])
+    assert small.param == 30 and small.grid_edge == 1
+
+
+def test_no_grid_edge_inside_the_grid_on_plateaus_and_single_values() -> None:
+    x, z = manifold(t=600, seed=5, noise=0.0)
+    zn = z + np.random.default_rng(5).normal(scale=0.1, size=len(z))
+    knn = decode(x[:400], zn[:400], x[400:], zn[400:], "knn")
+    assert knn.param not in (knn.grid[0], knn.grid[-1]) and knn.grid_edge == 0
+    assert _edge_rows(knn) == {"label_0": 0.0}
+    rng = np.random.default_rng(8)
+    x2 = rng.normal(size=(400, 60))
+    y2 = x2[:, 0] + rng.normal(scale=3.0, size=400)
+    ridge = decode(x2[:300], y2[:300], x2[300:], y2[300:], "ridge")
+    assert ridge.param not in (ridge.grid[0], ridge.grid[-1]) and ridge.grid_edge == 0
+    # separable classes: accuracy 1 for every small alpha, the smallest is chosen (ties go
+    # to the first candidate) but the plateau reaches into the grid: not an edge
+    xb, lab = _blocks(t=600)
+    plateau = decode(xb[:400], lab[:400], xb[400:], lab[400:], "ridge")
+    assert plateau.param == plateau.grid[0]
+    assert plateau.validation_scores[0] == plateau.validation_scores[1] == 1.0
+    assert plateau.grid_edge == 0
+    single = decode(x[:400], zn[:400], x[400:], zn[400:], "knn", k_grid=(5,))
+    assert single.grid_edge == 0
 
 
 # ----------------------------------------------------------------------------- discrete
@@ -239,24 +408,6 @@ def test_discrete_string_labels_and_explicit_kind() -> None:
     assert res_f.kind == "discrete" and res_f.accuracy > 0.98
 
 
-def test_knn_validation_matches_sklearn_classifier() -> None:
-    x, lab = _blocks(seed=4, sep=0.4)  # overlapping classes: k matters
-    x_tr, y_tr, x_te, y_te = split(x, lab)
-    ks = (1, 3, 5, 9, 15, 25, 50)
-    res = decode(x_tr, y_tr, x_te, y_te, "knn", k_grid=ks)
-    n_fit = res.n_fit
-    manual = [
-        np.mean(
-            KNeighborsClassifier(n_neighbors=k, metric="cosine", algorithm="brute")
-            .fit(x_tr[:n_fit], y_tr[:n_fit])
-            .predict(x_tr[n_fit:])
-            == y_tr[n_fit:]
-        )
-        for k in ks
-    ]
-    np.testing.assert_allclose(res.validation_scores, manual)
-
-
 def test_unseen_test_classes_warn_and_count_as_errors() -> None:
     x, lab = _blocks(seed=5)
     y_te = lab[N_TRAIN:].copy()
@@ -275,11 +426,12 @@ def test_records() -> None:
     assert rec[("mean_r2", "position")] == pytest.approx(res.mean_r2)
     assert rec[("median_abs_error", "position")] == pytest.approx(res.median_abs_error[0])
     assert rec[("k", "position")] == res.param
+    assert rec[("at_grid_edge", "position")] == res.grid_edge
     assert all(r["n"] == 200 for r in res.records())
     xd, lab = _blocks(t=600)
     dres = decode(xd[:400], lab[:400], xd[400:], lab[400:], "ridge")
     drec = {r["metric"]: r["value"] for r in dres.records()}
-    assert set(drec) == {"accuracy", "chance_level", "majority_accuracy", "alpha"}
+    assert set(drec) == {"accuracy", "chance_level", "majority_accuracy", "alpha", "at_grid_edge"}
 
 
 def test_no_warnings_for_good_data() -> None:
@@ -351,12 +503,13 @@ def _ok() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         ({}, {"decoder": "svm"}, "unknown decoder 'svm'; valid decoders: 'knn', 'ridge'"),
         ({}, {"kind": "ordinal"}, "unknown label kind 'ordinal'"),
         ({}, {"shuffle_labels": "reverse"}, "shuffle_labels must be"),
-        ({}, {"validation_fraction": 0.0}, "validation_fraction"),
-        ({}, {"validation_fraction": 0.001}, "validation tail is empty"),
+        ({}, {"n_folds": 1}, "n_folds must be an integer >= 2"),
+        ({}, {"n_folds": 81}, "80 rows, fewer than n_folds=81"),
+        ({}, {"knn_max_samples": 4}, "knn_max_samples must be an integer >= 5"),
         ({}, {"k_grid": ()}, "k_grid is empty"),
         ({}, {"k_grid": (0, 3)}, "positive integers"),
         ({}, {"k_grid": (2.5,)}, "positive integers"),
-        ({}, {"k_grid": (500,)}, "exceeds the 64 fitting rows"),
+        ({}, {"k_grid": (500,)}, "exceeds the 64 reference rows"),
         ({}, {"decoder": "ridge", "alphas": ()}, "alphas is empty"),
         ({}, {"decoder": "ridge", "alphas": (-1.0,)}, "positive finite"),
         ({}, {"label_names": ["a", "b"]}, "2 label_names for 1 label"),

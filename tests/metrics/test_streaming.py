@@ -204,13 +204,11 @@ def test_decode_streamed_equals_decode(layer, decoder, target):
 
 def test_knn_cap_subsamples_reproducibly(layer):
     x, lazy, _, _, latent = layer
-    fit, val, ref_rows = knn_subsample(960, 1200, 300, seed=4)
-    assert len(fit) == len(ref_rows) == 300 and np.array_equal(val, np.arange(960, 1200))
-    assert fit.max() < 960 and ref_rows.max() < 1200
-    again = knn_subsample(960, 1200, 300, seed=4)
-    assert all(np.array_equal(a, b) for a, b in zip(again, (fit, val, ref_rows), strict=True))
-    assert not np.array_equal(knn_subsample(960, 1200, 300, seed=5)[0], fit)
-    assert np.array_equal(np.sort(fit), fit) and len(np.unique(ref_rows)) == 300
+    rows = knn_subsample(1200, 300, seed=4)  # 60 rows from each of the 5 blocked folds
+    assert len(rows) == 300 and np.array_equal(np.sort(rows), rows) and rows.max() < 1200
+    assert all(np.sum((rows >= lo) & (rows < lo + 240)) == 60 for lo in range(0, 1200, 240))
+    assert np.array_equal(knn_subsample(1200, 300, seed=4), rows)
+    assert not np.array_equal(knn_subsample(1200, 300, seed=5), rows)
     a = decode_streamed(
         lazy[:1200], latent[:1200], lazy[1200:], latent[1200:], "knn", knn_max_samples=300
     )[0]

@@ -204,7 +204,12 @@ def check_statistics(summary: pd.DataFrame) -> None:
     assert len(scored) and scored[["ci_low", "ci_high"]].notna().all().all()
     assert ((scored["ci_low"] <= scored["value"]) & (scored["value"] <= scored["ci_high"])).all()
     shuffled = s[(s["analysis"] == "decoding") & s["variant"].str.endswith("_shuffled")]
-    assert shuffled["ci_low"].isna().all()  # one shuffle seed: no range, and no bootstrap
+    # five shuffles by default: the control row is their mean, ci_low/ci_high their range
+    controls = shuffled[shuffled["metric"].isin(["r2", "accuracy", "mean_r2"])]
+    assert len(controls) and (controls["n"] == 5).all()
+    assert (
+        (controls["ci_low"] <= controls["value"]) & (controls["value"] <= controls["ci_high"])
+    ).all()
     cka = s[(s["analysis"] == "cka") & (s["metric"] == "cka")]
     assert cka[["ci_low", "ci_high"]].notna().all().all()
     assert (cka["ci_low"] <= cka["ci_high"]).all()
