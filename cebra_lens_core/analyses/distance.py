@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -19,6 +20,8 @@ from cebra_lens_core.analyses.common import (
 from cebra_lens_core.analyses.uncertainty import BootstrapOptions, distance_bootstrap
 from cebra_lens_core.metrics.distance import class_distances_streamed
 from cebra_lens_core.results import make_rows
+
+log = logging.getLogger(__name__)
 
 
 def distance_analysis(
@@ -73,14 +76,31 @@ def distance_analysis(
     for label in chosen:
         cond = label_conditions(label, n_bins, rows_sel)
         for index, layer_name, X in views:
-            per_metric = class_distances_streamed(
-                X,
-                cond,
-                repeats=repeats,
-                metric=list(metrics),
-                chunk_size=chunk_size,
-                name=f"{name}:{layer_name}",
-            )
+            measured = list(metrics)
+            try:
+                per_metric = class_distances_streamed(
+                    X,
+                    cond,
+                    repeats=repeats,
+                    metric=measured,
+                    chunk_size=chunk_size,
+                    name=f"{name}:{layer_name}",
+                )
+            except ValueError as err:
+                # the recording (spike counts) has time bins without a spike: their cosine
+                # distance is undefined, so the reference gets no cosine rows
+                if index is not None or "all-zero" not in str(err) or measured == ["cosine"]:
+                    raise
+                measured = [m for m in measured if m != "cosine"]
+                log.warning("%s %s: no cosine distances: %s", name, layer_name, err)
+                per_metric = class_distances_streamed(
+                    X,
+                    cond,
+                    repeats=repeats,
+                    metric=measured,
+                    chunk_size=chunk_size,
+                    name=f"{name}:{layer_name}",
+                )
             intervals = {}
             if boot is not None:
                 intervals = distance_bootstrap(
@@ -88,11 +108,11 @@ def distance_analysis(
                     cond.codes,
                     boot,
                     repeats=repeats,
-                    metrics=list(metrics),
+                    metrics=measured,
                     chunk_size=chunk_size,
                     name=f"{name}:{layer_name}",
                 )
-            for metric in metrics:
+            for metric in measured:
                 d = per_metric["euclidean" if metric == "euclidean_rms" else metric]
                 keys = ["intra_class", "inter_class"] + (
                     ["inter_repetition"] if repeats is not None else []

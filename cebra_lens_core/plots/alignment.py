@@ -43,7 +43,9 @@ def plot_alignment(summary: pd.DataFrame) -> plt.Figure:
         NoRowsError: the table has no alignment rows.
     """
     panels = [(a, m, b, y, _panel_rows(summary, a, m)) for a, m, b, y in PANELS]
-    pr = summary[(summary["analysis"] == "encoding") & (summary["metric"] == "participation_ratio")]
+    pr = without_references(
+        summary[(summary["analysis"] == "encoding") & (summary["metric"] == "participation_ratio")]
+    )
     if all(p[-1].empty for p in panels) and pr.empty:
         raise NoRowsError(
             "plot_alignment: the results table has no rows with analysis 'crsa', 'ersa' or "

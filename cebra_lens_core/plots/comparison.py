@@ -247,11 +247,13 @@ def plot_hypothesis(summary: pd.DataFrame, models: Mapping[str, Mapping]) -> plt
         & (summary["metric"] == "goodness_of_fit_bits")
         & (summary["variant"] == "test")
     ]
-    dec = summary[
-        (summary["analysis"] == "decoding")
-        & (summary["variant"] == "ridge")
-        & summary["metric"].isin(["r2", "accuracy"])
-    ]
+    dec = without_references(
+        summary[
+            (summary["analysis"] == "decoding")
+            & (summary["variant"] == "ridge")
+            & summary["metric"].isin(["r2", "accuracy"])
+        ]
+    )
     fig, axes = plt.subplots(1, 2, figsize=(max(7.0, 0.9 * len(stores) + 3), 3.4))
     x = np.arange(len(stores))
     hatches = ["//" if models[s].get("control", "none") != "none" else "" for s in stores]

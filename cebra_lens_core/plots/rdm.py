@@ -116,6 +116,7 @@ class LayerAxis:
     @classmethod
     def from_rows(cls, rows: pd.DataFrame, model_column: str = "model") -> LayerAxis:
         seqs: dict[str, tuple[list[int], list[str]]] = {}
+        rows = rows[rows["layer"].notna()]  # references (input ...) are not on the layer axis
         for model, part in rows.groupby(model_column, sort=True):
             part = part.drop_duplicates("layer").sort_values("layer")
             seqs[str(model)] = (

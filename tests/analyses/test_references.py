@@ -134,3 +134,17 @@ def test_decoding_reports_the_input_and_honours_layers():
     noise = rows[(rows["layer"] == 1) & (rows["variant"] == "ridge")].set_index("metric")
     assert ref.loc["mean_r2", "value"] > noise.loc["mean_r2", "value"] + 0.5
     assert ref.loc["median_abs_error", "unit"] == "m" and ref.loc["mean_r2", "unit"] == ""
+
+
+def test_spike_count_input_with_silent_bins_gets_no_cosine_distance(caplog):
+    """Bins without any spike have no direction: the input reference gets Euclidean
+    distances only (with a log line), the layers both."""
+    store, neural, _ = _store_with_input()
+    counts = np.random.default_rng(2).poisson(0.2, neural.shape).astype(float)
+    store["input"] = (("time", "input_unit"), counts, {"layer_name": "input"})
+    assert (counts.sum(axis=1) == 0).any()
+    with caplog.at_level("WARNING", logger="cebra_lens_core"):
+        rows = distance_analysis(store, name="m", metrics=["cosine", "euclidean"])
+    assert set(rows[rows["layer"].isna()]["variant"]) == {"euclidean_rms"}
+    assert set(rows[rows["layer"] == 0]["variant"]) == {"cosine", "euclidean_rms"}
+    assert any("no cosine distances" in r.getMessage() for r in caplog.records)
