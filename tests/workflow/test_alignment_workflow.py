@@ -43,7 +43,11 @@ def test_alignment_rule_table_summary_and_figure(tiny_run, tmp_path):
     assert set(rows["analysis"]) == {"crsa", "ersa", "encoding", "best_layer", "relative"}
     assert set(rows["model"]) == {"mlp"} and set(rows["dataset"]) == {"hippocampus"}
     n_layers = rows["layer"].max() + 1
-    test = rows[rows["variant"] == "test"]
+    # the recording itself (an MLP: `input` only) is its own row, never a best layer
+    references = rows[rows["layer"].isna()]
+    assert set(references["layer_name"]) == {"input"}
+    assert "best_layer" not in set(references["analysis"])
+    test = rows[(rows["variant"] == "test") & rows["layer"].notna()]
     for analysis, metric in [("crsa", "spearman"), ("ersa", "spearman")]:
         part = test[(test["analysis"] == analysis) & (test["metric"] == metric)]
         assert sorted(part["layer"]) == list(range(n_layers)), analysis
