@@ -22,27 +22,35 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 import xarray as xr
 
-from cebra_lens_core.data.types import DataError, LabelInfo, validate_label, validate_neural
-from cebra_lens_core.models import get_encoder
+import cebra_lens_core
+from cebra_lens_core.atomic import atomic_path
+from cebra_lens_core.data.types import DataError, LabelInfo, validate_neural
+from cebra_lens_core.devices import torch_device
+from cebra_lens_core.models.encoder import get_encoder
 from cebra_lens_core.models.errors import ArchitectureError
 from cebra_lens_core.models.layers import LayerInfo, list_layers, shared_module_positions
+from cebra_lens_core.progress import ProgressLog
 from cebra_lens_core.provenance import current_record
+from cebra_lens_core.store import (
+    REFERENCE_VARIABLES,
+    ZARR_TIME_CHUNK,
+    chunk_dataset,
+    label_coords,
+    write_zarr,
+)
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CHUNK_SIZE = 50_000
-
-
-def layer_variable(index: int) -> str:
-    """Name of the data variable of captured layer ``index`` in an activation store (``layer_00`` ...)."""
-    return f"layer_{index:02d}"
 
 
 @dataclass(frozen=True)
@@ -64,9 +72,8 @@ def _encoder_device(encoder: torch.nn.Module) -> torch.device:
 
 
 def _make_plan(model, session_id: int | None, device=None, capture: str = "blocks") -> _Plan:
+    # deferred: cebra (imports torch), loaded only on this path
     import cebra.models
-
-    from cebra_lens_core.devices import torch_device
 
     encoder = get_encoder(model, session_id)
     current = _encoder_device(encoder)
@@ -238,56 +245,6 @@ def layer_table(model, session_id: int | None = None, capture: str = "blocks") -
     return list_layers(get_encoder(model, session_id), capture)
 
 
-def _label_coords(
-    labels: Mapping[str, np.ndarray] | None,
-    label_info: Mapping[str, LabelInfo] | None,
-    train: np.ndarray | None,
-    n: int,
-) -> dict[str, tuple]:
-    coords: dict[str, tuple] = {}
-    for name, values in (labels or {}).items():
-        info = (label_info or {}).get(name, LabelInfo("continuous"))
-        arr = validate_label(values, name, n, info.kind)
-        attrs = {"kind": info.kind, "unit": info.unit, "categories": list(info.categories)}
-        dtype = np.int64 if info.kind == "discrete" else np.float64
-        coords[f"label_{name}"] = ("time", arr.astype(dtype), attrs)
-    if train is not None:
-        train = np.asarray(train)
-        if train.dtype != bool or train.shape != (n,):
-            raise DataError(
-                f"train mask must be boolean with shape ({n},), got {train.dtype} {train.shape}"
-            )
-        coords["train"] = ("time", train)
-    return coords
-
-
-def _layer_attrs(layer: LayerInfo) -> dict:
-    return {
-        "layer_index": layer.index,
-        "layer_name": layer.name,
-        "module_path": layer.module_path,
-        "kind": layer.kind,
-    }
-
-
-def _chunk_dataset(
-    start: int, arrays: Sequence[np.ndarray], layers: Sequence[LayerInfo], coords: dict
-) -> xr.Dataset:
-    stop = start + arrays[0].shape[0]
-    data_vars = {
-        layer_variable(L.index): (
-            ("time", f"{layer_variable(L.index)}_unit"),
-            a,
-            _layer_attrs(L),
-        )
-        for L, a in zip(layers, arrays, strict=True)
-    }
-    chunk_coords = {"time": np.arange(start, stop, dtype=np.int64)}
-    for name, (dim, values, *rest) in coords.items():
-        chunk_coords[name] = (dim, values[start:stop], *rest)
-    return xr.Dataset(data_vars, coords=chunk_coords)
-
-
 def receptive_field_mean(
     neural: np.ndarray, start: int, stop: int, left: int, right: int
 ) -> np.ndarray:
@@ -333,9 +290,8 @@ class ReferencePlan:
 def reference_plan(model, session_id: int | None, references: Sequence[str]) -> ReferencePlan:
     """Which reference variables a store of ``model`` gets: ``input`` always when asked,
     ``input_rf_mean`` only for a convolutional encoder (an MLP sees one bin: it equals the input)."""
+    # deferred: cebra (imports torch), loaded only on this path
     import cebra.models
-
-    from cebra_lens_core.store import REFERENCE_VARIABLES
 
     unknown = sorted(set(references) - set(REFERENCE_VARIABLES))
     if unknown:
@@ -354,9 +310,8 @@ def base_attrs(
     model, session_id: int | None, layers: Sequence[LayerInfo], extra: Mapping | None
 ) -> dict:
     """Provenance attributes of an activation store (model, versions, per-layer paths)."""
+    # deferred: cebra (imports torch), loaded only on this path
     import cebra
-
-    import cebra_lens_core
 
     encoder = get_encoder(model, session_id)
     attrs = {
@@ -421,7 +376,7 @@ def extract_activations(
         the activation-store contract.
     """
     neural = check_model_input(model, neural, session_id)
-    coords = _label_coords(labels, label_info, train, len(neural))
+    coords = label_coords(labels, label_info, train, len(neural))
     layers = layer_table(model, session_id, capture)
     chunks = [
         arrays
@@ -431,8 +386,66 @@ def extract_activations(
     ]
     whole = [np.concatenate([c[i] for c in chunks], axis=0) for i in range(len(layers))]
     add_references = reference_plan(model, session_id, references)
-    ds = add_references(_chunk_dataset(0, whole, layers, coords), neural)
+    ds = add_references(chunk_dataset(0, whole, layers, coords), neural)
     ds.attrs.update(base_attrs(model, session_id, layers, attrs))
     ds.attrs["reference_layers"] = list(add_references.names)
     ds.attrs["capture"] = capture
     return ds
+
+
+def write_activation_store(
+    path: str | os.PathLike,
+    model,
+    neural: np.ndarray,
+    session_id: int | None = None,
+    *,
+    labels: Mapping[str, np.ndarray] | None = None,
+    label_info: Mapping[str, LabelInfo] | None = None,
+    train: np.ndarray | None = None,
+    chunk_size: int = 50_000,
+    attrs: Mapping | None = None,
+    device=None,
+    references: Sequence[str] = REFERENCE_VARIABLES,
+    capture: str = "blocks",
+) -> Path:
+    """Extract all layers of ``model`` on ``neural`` and stream them into a zarr store at ``path``.
+
+    Arguments as in :func:`extract_activations` (``device``:
+    where the encoder runs, ``None`` = where the model is). Peak memory is about one chunk
+    of activations, whatever the recording length.
+    Inputs are validated before anything is written. ``references``: the reference
+    variables to store beside the layers (:data:`cebra_lens_core.store.REFERENCE_VARIABLES`; ``input_rf_mean`` only
+    for convolutional encoders). ``capture``: what is taken of each residual block
+    (``blocks`` or ``cebra_lens``; :func:`cebra_lens_core.models.layers.list_layers`).
+    """
+    neural = check_model_input(model, neural, session_id)
+    coords = label_coords(labels, label_info, train, len(neural))
+    layers = layer_table(model, session_id, capture)
+    # align extraction chunks to zarr chunks so appends never rewrite partial chunks
+    chunk_size = max(ZARR_TIME_CHUNK, (int(chunk_size) // ZARR_TIME_CHUNK) * ZARR_TIME_CHUNK)
+    progress = ProgressLog(f"extract {Path(path).name}")
+    store_attrs = base_attrs(model, session_id, layers, attrs)
+    add_references = reference_plan(model, session_id, references)
+    store_attrs["reference_layers"] = list(add_references.names)
+    store_attrs["capture"] = capture
+    with atomic_path(path) as tmp:
+        for start, _, arrays in iter_activation_chunks(
+            model,
+            neural,
+            session_id,
+            chunk_size=chunk_size,
+            progress=progress,
+            device=device,
+            capture=capture,
+        ):
+            ds = add_references(chunk_dataset(start, arrays, layers, coords), neural)
+            # every append rewrites the group attributes, so each chunk carries them
+            ds.attrs.update(store_attrs)
+            if start == 0:
+                encoding = {
+                    name: {"chunks": (ZARR_TIME_CHUNK, ds[name].shape[1])} for name in ds.data_vars
+                }
+                write_zarr(ds, tmp, mode="w", encoding=encoding)
+            else:
+                write_zarr(ds, tmp, append_dim="time")
+    return Path(path)

@@ -23,8 +23,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
+import xarray as xr
 
 from cebra_lens_core.data.types import DataError, LabelInfo, validate_neural
+from cebra_lens_core.provenance import current_record
+from cebra_lens_core.store import label_coords, save_activations
 
 #: baseline methods and whether they need an optional package
 BASELINES = ("pca", "tsne", "umap")
@@ -91,6 +94,7 @@ def fit_baseline(
         raise DataError(f"baseline {method}: the training split has {rows.sum()} rows; need >= 2")
     z = _zscore_from(x, rows)
     if method == "pca":
+        # deferred: scikit-learn, loaded only on this path
         from sklearn.decomposition import PCA
 
         if n_components > min(n_neurons, int(rows.sum())):
@@ -102,12 +106,14 @@ def fit_baseline(
         pca.fit(z[rows])
         out = pca.transform(z)
     elif method == "umap":
+        # deferred: umap-learn (optional), loaded only on this path
         import umap
 
         reducer = umap.UMAP(n_components=int(n_components), random_state=seed)
         reducer.fit(z[rows])
         out = reducer.transform(z)
     else:
+        # deferred: scikit-learn, loaded only on this path
         from sklearn.manifold import TSNE
 
         if n_time > TSNE_MAX_SAMPLES:
@@ -136,14 +142,9 @@ def baseline_dataset(
     attrs: Mapping | None = None,
 ):
     """An activation-store ``xarray.Dataset`` with one layer (``layer_00`` = the embedding)."""
-    import xarray as xr
-
-    from cebra_lens_core.activations import _label_coords
-    from cebra_lens_core.provenance import current_record
-
     n_time, width = embedding.shape
     coords = {"time": np.arange(n_time, dtype=np.int64)}
-    coords.update(_label_coords(labels, label_info, train, n_time))
+    coords.update(label_coords(labels, label_info, train, n_time))
     layer = xr.Variable(
         ("time", "layer_00_unit"),
         embedding,
@@ -179,11 +180,8 @@ def write_baseline_store(
     attrs: Mapping | None = None,
 ) -> Path:
     """Fit a baseline on ``neural`` and write it as a one-layer activation store, atomically."""
-    from cebra_lens_core.activations import _label_coords
-    from cebra_lens_core.store import save_activations
-
     neural = validate_neural(neural, where=f"baseline {method}")
-    _label_coords(labels, label_info, train, len(neural))  # labels checked before fitting
+    label_coords(labels, label_info, train, len(neural))  # labels checked before fitting
     embedding = fit_baseline(method, neural, n_components, train=train, seed=seed)
     ds = baseline_dataset(
         method, embedding, labels=labels, label_info=label_info, train=train, attrs=attrs

@@ -35,6 +35,7 @@ def torch_device(device: Any) -> Any:
     """
     if device is None:
         return None
+    # deferred: torch, loaded only on this path
     import torch
 
     if isinstance(device, torch.device):

@@ -18,11 +18,12 @@ Where it is kept, by output type (read any of them back with :func:`read_provena
 - every other file (CSV tables, model ``.pt`` files): a sidecar ``<file>.provenance.json``.
 
 Outside Snakemake the record holds the versions only; a workflow job sets the full record once
-with :func:`set_job_record` (done by :func:`cebra_lens_core.workflow.setup_job`).
+with :func:`set_job_record` (done by :func:`cebra_lens_core.pipeline.job.setup_job`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -30,6 +31,8 @@ from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from cebra_lens_core.atomic import atomic_path
 
@@ -53,10 +56,15 @@ def software_versions() -> dict[str, str]:
     return versions
 
 
+def config_hash(*parts: Any) -> str:
+    """Short SHA-256 (16 hex digits) of the sorted-key JSON form of ``parts`` (what an output
+    was made from; ``json.dumps(parts, sort_keys=True, default=str)``)."""
+    text = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def hash_settings(settings: Any) -> str:
     """Short SHA-256 (16 hex digits) of the sorted-key JSON form of ``settings``."""
-    from cebra_lens_core.config import config_hash
-
     return config_hash(settings)
 
 
@@ -122,6 +130,7 @@ def read_provenance(path: str | os.PathLike) -> dict[str, str]:
     if not path.exists():
         raise FileNotFoundError(f"output {path} does not exist")
     if path.is_dir():  # zarr store
+        # deferred: zarr, loaded only on this path
         import zarr
 
         attrs = dict(zarr.open_group(str(path), mode="r").attrs)
@@ -130,13 +139,12 @@ def read_provenance(path: str | os.PathLike) -> dict[str, str]:
             raise ValueError(f"{path}: store attributes carry no 'provenance' record")
         return {str(k): str(v) for k, v in record.items()}
     if path.suffix == ".npz":
-        import numpy as np
-
         with np.load(path, allow_pickle=False) as data:
             if NPZ_KEY not in data.files:
                 raise ValueError(f"{path}: no '{NPZ_KEY}' entry (written before provenance?)")
             return json.loads(str(data[NPZ_KEY]))
     if path.suffix == ".png":
+        # deferred: Pillow, loaded only on this path
         from PIL import Image
 
         with Image.open(path) as image:

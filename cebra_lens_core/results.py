@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from cebra_lens_core.atomic import atomic_path
+from cebra_lens_core.provenance import write_sidecar
 
 COLUMNS: tuple[str, ...] = (
     "analysis",
@@ -96,8 +97,6 @@ def write_rows(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
 
     The provenance record (versions, config hash) goes to ``<path>.provenance.json``.
     """
-    from cebra_lens_core.provenance import write_sidecar
-
     frame = normalize(frame)
     write_sidecar(path)
     with atomic_path(path) as tmp:

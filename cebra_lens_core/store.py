@@ -21,8 +21,7 @@ import numpy as np
 import xarray as xr
 
 from cebra_lens_core.atomic import atomic_path
-from cebra_lens_core.data.types import LabelInfo
-from cebra_lens_core.progress import ProgressLog
+from cebra_lens_core.data.types import DataError, LabelInfo, validate_label
 
 _LAYER_RE = re.compile(r"^layer_\d{2,}$")
 #: reference "layers" a store may carry beside the encoder's layers, in this order:
@@ -38,76 +37,67 @@ def _zarr_kwargs() -> dict:
     return {"zarr_format": 3, "consolidated": False}
 
 
-def write_activation_store(
-    path: str | os.PathLike,
-    model,
-    neural: np.ndarray,
-    session_id: int | None = None,
-    *,
-    labels: Mapping[str, np.ndarray] | None = None,
-    label_info: Mapping[str, LabelInfo] | None = None,
-    train: np.ndarray | None = None,
-    chunk_size: int = 50_000,
-    attrs: Mapping | None = None,
-    device=None,
-    references: Sequence[str] = REFERENCE_VARIABLES,
-    capture: str = "blocks",
-) -> Path:
-    """Extract all layers of ``model`` on ``neural`` and stream them into a zarr store at ``path``.
-
-    Arguments as in :func:`cebra_lens_core.activations.extract_activations` (``device``:
-    where the encoder runs, ``None`` = where the model is). Peak memory is about one chunk
-    of activations, whatever the recording length.
-    Inputs are validated before anything is written. ``references``: the reference
-    variables to store beside the layers (:data:`REFERENCE_VARIABLES`; ``input_rf_mean`` only
-    for convolutional encoders). ``capture``: what is taken of each residual block
-    (``blocks`` or ``cebra_lens``; :func:`cebra_lens_core.models.layers.list_layers`).
-    """
-    # imported here so that readers of stores (metric jobs) do not pay for torch
-    from cebra_lens_core.activations import (
-        _chunk_dataset,
-        _label_coords,
-        base_attrs,
-        check_model_input,
-        iter_activation_chunks,
-        layer_table,
-        reference_plan,
-    )
-
-    neural = check_model_input(model, neural, session_id)
-    coords = _label_coords(labels, label_info, train, len(neural))
-    layers = layer_table(model, session_id, capture)
-    # align extraction chunks to zarr chunks so appends never rewrite partial chunks
-    chunk_size = max(ZARR_TIME_CHUNK, (int(chunk_size) // ZARR_TIME_CHUNK) * ZARR_TIME_CHUNK)
-    progress = ProgressLog(f"extract {Path(path).name}")
-    store_attrs = base_attrs(model, session_id, layers, attrs)
-    add_references = reference_plan(model, session_id, references)
-    store_attrs["reference_layers"] = list(add_references.names)
-    store_attrs["capture"] = capture
-    with atomic_path(path) as tmp:
-        for start, _, arrays in iter_activation_chunks(
-            model,
-            neural,
-            session_id,
-            chunk_size=chunk_size,
-            progress=progress,
-            device=device,
-            capture=capture,
-        ):
-            ds = add_references(_chunk_dataset(start, arrays, layers, coords), neural)
-            # every append rewrites the group attributes, so each chunk carries them
-            ds.attrs.update(store_attrs)
-            if start == 0:
-                encoding = {
-                    name: {"chunks": (ZARR_TIME_CHUNK, ds[name].shape[1])} for name in ds.data_vars
-                }
-                _to_zarr(ds, tmp, mode="w", encoding=encoding)
-            else:
-                _to_zarr(ds, tmp, append_dim="time")
-    return Path(path)
+def layer_variable(index: int) -> str:
+    """Name of the data variable of captured layer ``index`` in an activation store (``layer_00`` ...)."""
+    return f"layer_{index:02d}"
 
 
-def _to_zarr(ds: xr.Dataset, path: Path, **kwargs) -> None:
+def label_coords(
+    labels: Mapping[str, np.ndarray] | None,
+    label_info: Mapping[str, LabelInfo] | None,
+    train: np.ndarray | None,
+    n: int,
+) -> dict[str, tuple]:
+    """The ``label_<name>`` and ``train`` coordinates of a store of ``n`` time points
+    (``(dim, values, attrs)`` tuples); labels and the split mask are validated here."""
+    coords: dict[str, tuple] = {}
+    for name, values in (labels or {}).items():
+        info = (label_info or {}).get(name, LabelInfo("continuous"))
+        arr = validate_label(values, name, n, info.kind)
+        attrs = {"kind": info.kind, "unit": info.unit, "categories": list(info.categories)}
+        dtype = np.int64 if info.kind == "discrete" else np.float64
+        coords[f"label_{name}"] = ("time", arr.astype(dtype), attrs)
+    if train is not None:
+        train = np.asarray(train)
+        if train.dtype != bool or train.shape != (n,):
+            raise DataError(
+                f"train mask must be boolean with shape ({n},), got {train.dtype} {train.shape}"
+            )
+        coords["train"] = ("time", train)
+    return coords
+
+
+def _layer_attrs(layer) -> dict:
+    return {
+        "layer_index": layer.index,
+        "layer_name": layer.name,
+        "module_path": layer.module_path,
+        "kind": layer.kind,
+    }
+
+
+def chunk_dataset(
+    start: int, arrays: Sequence[np.ndarray], layers: Sequence, coords: dict
+) -> xr.Dataset:
+    """Rows ``[start, start + len(arrays[0]))`` of a store: one variable per captured layer
+    (``layers``: :class:`cebra_lens_core.models.layers.LayerInfo`), with the time and label
+    coordinates of those rows (``coords`` from :func:`label_coords`)."""
+    stop = start + arrays[0].shape[0]
+    data_vars = {
+        layer_variable(L.index): (
+            ("time", f"{layer_variable(L.index)}_unit"),
+            a,
+            _layer_attrs(L),
+        )
+        for L, a in zip(layers, arrays, strict=True)
+    }
+    chunk_coords = {"time": np.arange(start, stop, dtype=np.int64)}
+    for name, (dim, values, *rest) in coords.items():
+        chunk_coords[name] = (dim, values[start:stop], *rest)
+    return xr.Dataset(data_vars, coords=chunk_coords)
+
+
+def write_zarr(ds: xr.Dataset, path: Path, **kwargs) -> None:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*vlen-utf8.*")
         warnings.filterwarnings("ignore", message=".*Consolidated metadata.*")
@@ -118,7 +108,7 @@ def save_activations(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     """Write an in-memory activation dataset (from ``extract_activations``) to ``path`` atomically."""
     check_store(ds, where=str(path))
     with atomic_path(path) as tmp:
-        _to_zarr(ds, tmp, mode="w")
+        write_zarr(ds, tmp, mode="w")
     return Path(path)
 
 

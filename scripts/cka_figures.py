@@ -1,10 +1,10 @@
 """Snakemake script: CKA heatmap per model pair, CKA of corresponding layers across groups."""
 # `snakemake` (input, output, params, log, threads) is injected by Snakemake.
 
+from cebra_lens_core.pipeline.job import setup_job
 from cebra_lens_core.plots.cka import plot_cka_heatmap, plot_corresponding_layers
 from cebra_lens_core.plots.common import save_figure
 from cebra_lens_core.results import load_summary
-from cebra_lens_core.workflow import setup_job
 
 log = setup_job(snakemake)
 summary = load_summary(snakemake.input.summary)

@@ -2,9 +2,9 @@
 # `snakemake` (input, output, params, log, threads) is injected by Snakemake.
 
 from cebra_lens_core.analyses.consistency import consistency_analysis
+from cebra_lens_core.pipeline.job import setup_job
 from cebra_lens_core.results import write_rows
 from cebra_lens_core.store import open_activation_store
-from cebra_lens_core.workflow import setup_job
 
 log = setup_job(snakemake)
 stores = {

@@ -4,7 +4,7 @@ Baselines (`kind: pca` ...) are fitted here and stored as a one-layer store."""
 # `snakemake` (input, output, params, log, threads) is injected by Snakemake.
 
 from cebra_lens_core.data import DataError, read_dataset
-from cebra_lens_core.workflow import resolve_device, setup_job
+from cebra_lens_core.pipeline.job import resolve_device, setup_job
 
 log = setup_job(snakemake)
 info = dict(snakemake.params.info)
@@ -34,8 +34,8 @@ if info["kind"] != "cebra":
         **labels,
     )
 else:
+    from cebra_lens_core.activations import write_activation_store
     from cebra_lens_core.models import load_model
-    from cebra_lens_core.store import write_activation_store
 
     model = load_model(
         snakemake.input.model,

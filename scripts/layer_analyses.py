@@ -4,9 +4,9 @@
 from pathlib import Path
 
 from cebra_lens_core.analyses import ANALYSES_WITH_ARRAYS, run_store_analysis, save_arrays
+from cebra_lens_core.pipeline.job import setup_job
 from cebra_lens_core.results import write_rows
 from cebra_lens_core.store import open_activation_store
-from cebra_lens_core.workflow import setup_job
 
 log = setup_job(snakemake)
 name = Path(snakemake.input[0]).name.removesuffix(".zarr")

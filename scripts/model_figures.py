@@ -2,9 +2,9 @@
 # `snakemake` (input, output, params, log, threads) is injected by Snakemake.
 
 from cebra_lens_core.analyses import load_arrays
+from cebra_lens_core.pipeline.job import setup_job
 from cebra_lens_core.plots.common import save_figure
 from cebra_lens_core.plots.models import model_figure
-from cebra_lens_core.workflow import setup_job
 
 log = setup_job(snakemake)
 for model, source, target in zip(

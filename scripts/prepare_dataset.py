@@ -2,7 +2,7 @@
 # `snakemake` (input, output, params, log, threads) is injected by Snakemake.
 
 from cebra_lens_core.data import load_dataset, save_dataset
-from cebra_lens_core.workflow import setup_job
+from cebra_lens_core.pipeline.job import setup_job
 
 log = setup_job(snakemake)
 name = snakemake.wildcards.dataset

@@ -13,8 +13,8 @@ from cebra_lens_core.analyses.uncertainty import (
     rsa_null_rows,
 )
 from cebra_lens_core.metrics.rdm import rdm_metric_name
+from cebra_lens_core.pipeline.job import setup_job
 from cebra_lens_core.results import make_rows, write_rows
-from cebra_lens_core.workflow import setup_job
 
 log = setup_job(snakemake)
 params = snakemake.params

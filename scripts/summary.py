@@ -1,8 +1,8 @@
 """Snakemake script: concatenate every metric file into results/summary.csv."""
 # `snakemake` (input, output, params, log, threads) is injected by Snakemake.
 
+from cebra_lens_core.pipeline.job import setup_job
 from cebra_lens_core.results import combine, write_rows
-from cebra_lens_core.workflow import setup_job
 
 log = setup_job(snakemake)
 table = combine(list(snakemake.input))

@@ -1,9 +1,9 @@
 """Snakemake script: across-layer figures of every analysis, drawn from summary.csv."""
 # `snakemake` (input, output, params, log, threads) is injected by Snakemake.
 
+from cebra_lens_core.pipeline.job import setup_job
 from cebra_lens_core.plots.common import NoRowsError, placeholder_figure, save_figure
 from cebra_lens_core.results import load_summary
-from cebra_lens_core.workflow import setup_job
 
 log = setup_job(snakemake)
 summary = load_summary(snakemake.input.summary)

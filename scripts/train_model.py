@@ -5,10 +5,10 @@ from cebra_lens_core.analyses.goodness_of_fit import goodness_of_fit_rows
 from cebra_lens_core.atomic import atomic_path
 from cebra_lens_core.data import read_dataset
 from cebra_lens_core.models import TrainingSpec, save_model, train_model, training_history
+from cebra_lens_core.pipeline.job import resolve_device, setup_job
 from cebra_lens_core.progress import ProgressLog
 from cebra_lens_core.provenance import write_sidecar
 from cebra_lens_core.results import make_rows, write_rows
-from cebra_lens_core.workflow import resolve_device, setup_job
 
 log = setup_job(snakemake)
 params = snakemake.params

@@ -3,9 +3,9 @@
 
 import pandas as pd
 
+from cebra_lens_core.pipeline.job import setup_job
 from cebra_lens_core.plots.common import save_figure
 from cebra_lens_core.plots.training import plot_training_loss
-from cebra_lens_core.workflow import setup_job
 
 setup_job(snakemake)
 histories = {

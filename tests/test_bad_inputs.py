@@ -17,12 +17,12 @@ import numpy as np
 import pytest
 import torch
 
-from cebra_lens_core.config import ConfigError, prepare_config
+from cebra_lens_core.activations import write_activation_store
 from cebra_lens_core.data import load_dataset
 from cebra_lens_core.data.types import DataError, blocked_split
 from cebra_lens_core.models import TrainingSpec, load_model, save_model, train_model
 from cebra_lens_core.models.errors import ArchitectureError, ModelFileError
-from cebra_lens_core.store import write_activation_store
+from cebra_lens_core.pipeline.config import ConfigError, prepare_config
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"

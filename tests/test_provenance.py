@@ -70,8 +70,8 @@ def test_png_text_chunks_and_byte_identical_rerun(tmp_path, job_record):
 
 
 def test_dataset_and_store_records(tmp_path, job_record, toy, mlp_model):
+    from cebra_lens_core.activations import write_activation_store
     from cebra_lens_core.data import read_dataset, save_dataset
-    from cebra_lens_core.store import write_activation_store
 
     save_dataset(toy, tmp_path / "d.npz")
     assert provenance.read_provenance(tmp_path / "d.npz") == job_record
@@ -91,7 +91,7 @@ def test_missing_record_is_reported(tmp_path):
 
 def test_setup_job_sets_the_record(tmp_path):
 
-    from cebra_lens_core.workflow import job_params, setup_job
+    from cebra_lens_core.pipeline.job import job_params, setup_job
 
     params = SimpleNamespace(items=lambda: iter([("k", 3)]))
     job = SimpleNamespace(

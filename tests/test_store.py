@@ -5,13 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cebra_lens_core.activations import extract_activations
+from cebra_lens_core.activations import extract_activations, write_activation_store
 from cebra_lens_core.store import (
     layer_names,
     open_activation_store,
     save_activations,
     select_split,
-    write_activation_store,
 )
 
 
@@ -25,14 +24,14 @@ def test_streamed_store_round_trips(conv_model, toy, tmp_path):
     )
     memory = extract_activations(conv_model, s.neural, **kwargs)
     # chunk smaller than the recording: several appends along time
-    import cebra_lens_core.store as store
+    import cebra_lens_core.activations as extraction
 
-    old = store.ZARR_TIME_CHUNK
-    store.ZARR_TIME_CHUNK = 256
+    old = extraction.ZARR_TIME_CHUNK
+    extraction.ZARR_TIME_CHUNK = 256
     try:
         write_activation_store(tmp_path / "m.zarr", conv_model, s.neural, chunk_size=256, **kwargs)
     finally:
-        store.ZARR_TIME_CHUNK = old
+        extraction.ZARR_TIME_CHUNK = old
     disk = open_activation_store(tmp_path / "m.zarr")
     assert layer_names(disk) == [f"layer_{i:02d}" for i in range(6)]
     for v in layer_names(disk):

@@ -14,6 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
+from cebra_lens_core.analyses.decoding import decoding_analysis
+from cebra_lens_core.analyses.dimensionality import dimensionality_analysis
+from cebra_lens_core.analyses.distance import distance_analysis
+from cebra_lens_core.analyses.embedding import embedding_analysis
+from cebra_lens_core.analyses.rdm import rdm_analysis
+from cebra_lens_core.analyses.single_units import single_unit_analysis
 from cebra_lens_core.atomic import atomic_path
 from cebra_lens_core.provenance import NPZ_KEY, current_record
 
@@ -23,13 +29,6 @@ _NOT_ANALYSIS_OPTIONS = {"enabled", "color_label", "marker_label", "plot_layer"}
 
 def store_analyses() -> dict[str, Callable]:
     """Per-store analyses by config name (``analyses.<name>`` in the config)."""
-    from cebra_lens_core.analyses.decoding import decoding_analysis
-    from cebra_lens_core.analyses.dimensionality import dimensionality_analysis
-    from cebra_lens_core.analyses.distance import distance_analysis
-    from cebra_lens_core.analyses.embedding import embedding_analysis
-    from cebra_lens_core.analyses.rdm import rdm_analysis
-    from cebra_lens_core.analyses.single_units import single_unit_analysis
-
     return {
         "rdm": rdm_analysis,
         "distance": distance_analysis,

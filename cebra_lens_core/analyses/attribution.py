@@ -34,6 +34,7 @@ def method_agreement(maps: dict[str, np.ndarray]) -> list[tuple[str, str, float]
 
     Tells whether methods agree on which neurons matter when no ground truth exists.
     """
+    # deferred: scipy, loaded only on this path
     from scipy.stats import spearmanr
 
     methods = [m for m in maps if not m.endswith("_signed")]
@@ -82,6 +83,7 @@ def attribution_analysis(
     ``session`` is the dataset session, ``model_session`` the encoder that analyses it
     (default: the same number; a one-session model on a one-session dataset: ``None``).
     """
+    # deferred: torch (attribution runs the encoder); the other analyses stay torch-free
     from cebra_lens_core.metrics.attribution import (
         DEFAULT_METHODS,
         compute_attribution,

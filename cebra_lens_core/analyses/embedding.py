@@ -36,6 +36,7 @@ def embedding_analysis(
     the layer's first 3 principal components, or from a seeded random layout when the layer
     has fewer than 3 units.
     """
+    # deferred: scikit-learn, loaded only on this path
     from sklearn.manifold import TSNE
 
     variables = layer_names(store)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from cebra_lens_core.data.types import Dataset
-from cebra_lens_core.models.train import TrainingSpec, _label_arrays, seeded_cebra
+from cebra_lens_core.models.train import TrainingSpec, label_arrays, seeded_cebra
 from cebra_lens_core.results import make_rows
 
 
@@ -23,6 +23,7 @@ def goodness_of_fit_rows(
     Rows: analysis ``goodness_of_fit``, metric ``goodness_of_fit_bits``, variant
     ``train``/``test``, label = the training labels joined by ``+`` (``time`` for CEBRA-Time).
     """
+    # deferred: cebra (imports torch), loaded only on this path
     import cebra.integrations.sklearn.metrics as cebra_metrics
 
     rows = []
@@ -31,7 +32,7 @@ def goodness_of_fit_rows(
     for k, session in enumerate(dataset.sessions):
         for variant, mask in (("train", session.train), ("test", ~session.train)):
             X = session.neural[mask].astype(np.float32)
-            y = _label_arrays(dataset, spec.labels, k, mask)
+            y = label_arrays(dataset, spec.labels, k, mask)
             with seeded_cebra(spec.seed):
                 gof = cebra_metrics.goodness_of_fit_score(
                     model, X, *y, session_id=k if multi else None, num_batches=int(num_batches)

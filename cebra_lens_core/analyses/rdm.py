@@ -32,6 +32,7 @@ from cebra_lens_core.metrics.rdm import (
     oracle_rdm,
     rdm_from_means,
     rdm_metric_name,
+    rdm_similarity_matrix,
 )
 from cebra_lens_core.results import make_rows
 
@@ -209,8 +210,6 @@ def rsa_between(
 
     Returns rows analysis ``rdm``, metric ``rsa``, variant = comparator, one per layer pair.
     """
-    from cebra_lens_core.metrics.rdm import rdm_similarity_matrix
-
     names = [n for n in rdms if f"{label}/ids" in rdms[n]]
     rows = []
     for i, a in enumerate(names):

@@ -53,10 +53,14 @@ from cebra_lens_core.metrics.streaming import DEFAULT_CHUNK_ROWS, as_layer, grou
 from cebra_lens_core.results import make_rows
 from cebra_lens_core.stats import (
     block_bootstrap_indices,
+    cka_bootstrap,
+    cka_shift_null,
+    noise_ceiling,
     nonoverlapping_block_draws,
     percentile_interval,
+    rdm_permutation_null,
 )
-from cebra_lens_core.workflow import DEFAULT_BLOCK_SAMPLES, resolve_block_length
+from cebra_lens_core.stats.options import DEFAULT_BLOCK_SAMPLES, resolve_block_length
 
 log = logging.getLogger(__name__)
 
@@ -247,6 +251,7 @@ class BlockGroupSums:
 
         One sparse product per batch of replicates (group one-hot × weighted pair sums).
         """
+        # deferred: scipy, loaded only on this path
         from scipy import sparse
 
         w = np.asarray(weights, dtype=np.float64)[:, self.key_block]  # (B, P)
@@ -290,6 +295,7 @@ class BlockGroupSums:
 
     def _per_group(self, wk: np.ndarray, values: np.ndarray) -> np.ndarray:
         """``Σ_{p in g} wk[b, p] · values[p]`` for every replicate ``b`` and group ``g``."""
+        # deferred: scipy, loaded only on this path
         from scipy import sparse
 
         n_pairs = len(self.key_group)
@@ -645,6 +651,7 @@ def distance_bootstrap(
     }
     pair_onehot = None
     if pair_cond is not None:
+        # deferred: scipy, loaded only on this path
         from scipy import sparse
 
         pair_onehot = sparse.csr_matrix(
@@ -776,8 +783,6 @@ def cka_pair_statistics(
         bootstrapped; ``{"p_value", "null_quantile"}`` dicts ``(i, j) -> float`` and
         ``"n_null"`` when a null was drawn.
     """
-    from cebra_lens_core.stats import cka_bootstrap, cka_shift_null
-
     out: dict[str, Any] = {}
     if kind not in ("linear", "debiased"):
         return out
@@ -866,8 +871,6 @@ def rsa_null_rows(
     ``layer_names``, by index without names). The keys match the ``rsa`` rows of
     :func:`~cebra_lens_core.analyses.rdm.rsa_between`.
     """
-    from cebra_lens_core.stats import rdm_permutation_null
-
     names = [n for n in rdms if f"{label}/ids" in rdms[n]]
     layer_names = layer_names or {}
     rows = []
@@ -929,8 +932,6 @@ def rdm_noise_ceiling_rows(
     ``noise_ceiling_low`` / ``noise_ceiling_high``, variant ``<metric>/<comparator>`` (as the
     ``oracle_similarity`` rows), ``n`` = seeds.
     """
-    from cebra_lens_core.stats import noise_ceiling
-
     layer_names = layer_names or {}
     rows = []
     for group, stores in groups.items():

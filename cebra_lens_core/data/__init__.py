@@ -18,20 +18,26 @@ Config entry (``name`` is its key in the config)::
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 import os
 import zipfile
-from collections.abc import Mapping
-from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from cebra_lens_core.atomic import atomic_path
-from cebra_lens_core.data.synthetic import GENERATORS, circle, hippocampus, lorenz, visual
+from cebra_lens_core.data.sources import (
+    SOURCES,
+    available_labels,
+    dataset_bin_width,
+    dataset_input_widths,
+    generator_parameters,
+    load_dataset,
+    n_sessions,
+)
+from cebra_lens_core.data.synthetic import circle, hippocampus, lorenz, visual
 from cebra_lens_core.data.types import (
     DataError,
     Dataset,
@@ -50,11 +56,15 @@ __all__ = [
     "LabelInfo",
     "Session",
     "blocked_split",
+    "available_labels",
     "circle",
+    "dataset_bin_width",
+    "dataset_input_widths",
     "generator_parameters",
     "hippocampus",
     "load_dataset",
     "lorenz",
+    "n_sessions",
     "read_dataset",
     "save_dataset",
     "validate_label",
@@ -62,140 +72,8 @@ __all__ = [
     "visual",
 ]
 
-#: Every valid ``source`` of a dataset entry.
-SOURCES: tuple[str, ...] = (*GENERATORS, "files", "registry")
-
-DEFAULT_TEST_FRACTION = 0.2
-
-_COMMON_KEYS = ("source", "test_fraction", "description")
-_SOURCE_KEYS = {
-    **{generator: ("params",) for generator in GENERATORS},
-    "files": ("sessions", "bin_width_s"),
-    "registry": ("name", "labels", "bin_width_s"),
-}
-# Generator arguments that come from the dataset entry itself, not from ``params``.
-_NOT_PARAMS = ("name", "test_fraction")
-
 FILE_FORMAT = "cebra_lens_core.dataset"
 FILE_VERSION = 1
-
-
-# --------------------------------------------------------------------------- loading
-
-
-def _suggest(value: Any, choices: list[str] | tuple[str, ...]) -> str:
-    close = get_close_matches(str(value), list(choices), n=1)
-    return f" Did you mean {close[0]!r}?" if close else ""
-
-
-def generator_parameters(source: str) -> dict[str, Any]:
-    """Parameter name -> default value of a synthetic generator (what ``params`` accepts)."""
-    signature = inspect.signature(GENERATORS[source])
-    return {
-        name: parameter.default
-        for name, parameter in signature.parameters.items()
-        if name not in _NOT_PARAMS
-    }
-
-
-def _test_fraction(name: str, spec: Mapping) -> float:
-    value = spec.get("test_fraction", DEFAULT_TEST_FRACTION)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
-        raise DataError(
-            f"dataset {name!r}: test_fraction must be a number strictly between 0 and 1, "
-            f"got {value!r}"
-        )
-    return float(value)
-
-
-def _bin_width(name: str, spec: Mapping) -> float:
-    value = spec.get("bin_width_s")
-    if value is None:
-        return float("nan")
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise DataError(f"dataset {name!r}: bin_width_s must be a positive number, got {value!r}")
-    return float(value)
-
-
-def load_dataset(
-    name: str, spec: Mapping[str, Any], *, base_dir: str | os.PathLike | None = None
-) -> Dataset:
-    """Build the dataset described by one config entry, validated.
-
-    Args:
-        name: the dataset's key in the config (used in file names and the results table).
-        spec: the entry: ``source`` plus the keys of that source (see the module docstring).
-        base_dir: folder that relative file paths of ``source: files`` are relative to
-            (default: the working directory).
-
-    Raises:
-        DataError: unknown source, key or parameter (listing the valid ones and the closest
-            match), or any problem with the data itself.
-    """
-    if not isinstance(spec, Mapping):
-        raise DataError(f"dataset {name!r}: expected a mapping with a 'source' key, got {spec!r}")
-    source = spec.get("source")
-    if source is None:
-        raise DataError(f"dataset {name!r}: missing 'source'; choose one of {list(SOURCES)}")
-    if source not in SOURCES:
-        raise DataError(
-            f"dataset {name!r}: unknown source {source!r}; valid sources are "
-            f"{list(SOURCES)}.{_suggest(source, SOURCES)}"
-        )
-    allowed = (*_COMMON_KEYS, *_SOURCE_KEYS[source])
-    for key in spec:
-        if key not in allowed:
-            raise DataError(
-                f"dataset {name!r} (source {source!r}): unknown key {key!r}; valid keys are "
-                f"{list(allowed)}.{_suggest(key, allowed)}"
-            )
-    test_fraction = _test_fraction(name, spec)
-
-    if source in GENERATORS:
-        params = spec.get("params") or {}
-        if not isinstance(params, Mapping):
-            raise DataError(f"dataset {name!r}: 'params' must be a mapping, got {params!r}")
-        valid = list(generator_parameters(source))
-        for key in params:
-            if key in _NOT_PARAMS:
-                raise DataError(
-                    f"dataset {name!r}: {key!r} is not a generator parameter; "
-                    + (
-                        "put test_fraction next to 'source', not under 'params'"
-                        if key == "test_fraction"
-                        else "the dataset name is its key in the config"
-                    )
-                )
-            if key not in valid:
-                raise DataError(
-                    f"dataset {name!r}: unknown parameter {key!r} for source {source!r}; valid "
-                    f"parameters are {valid}.{_suggest(key, valid)}"
-                )
-        try:
-            return GENERATORS[source](**params, name=name, test_fraction=test_fraction)
-        except DataError as error:
-            raise DataError(f"dataset {name!r} (source {source!r}): {error}") from None
-
-    if source == "files":
-        from cebra_lens_core.data.files import load_files
-
-        return load_files(
-            name,
-            spec.get("sessions"),
-            test_fraction=test_fraction,
-            base_dir=base_dir,
-            bin_width_s=_bin_width(name, spec),
-        )
-
-    from cebra_lens_core.data.registry import load_registry
-
-    return load_registry(
-        name,
-        spec.get("name"),
-        spec.get("labels"),
-        test_fraction=test_fraction,
-        bin_width_s=_bin_width(name, spec),
-    )
 
 
 # --------------------------------------------------------------------------- storage

@@ -25,7 +25,9 @@ the file and the key involved.
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Mapping, Sequence
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +59,6 @@ _CONTAINER_SUFFIXES = (".jl", ".pkl", ".p", ".pt", ".pth")
 
 def _check_keys(spec: Mapping, allowed: Sequence[str], where: str) -> None:
     """Raise a DataError for keys of ``spec`` outside ``allowed`` (with a close-match hint)."""
-    from difflib import get_close_matches
-
     for key in spec:
         if key not in allowed:
             close = get_close_matches(str(key), allowed, n=1)
@@ -121,6 +121,7 @@ def available_keys(path: Path) -> list[str] | None:
         if suffix in _H5_SUFFIXES:
             return _h5_keys(path)
         if suffix == ".mat":
+            # deferred: scipy, loaded only on this path
             import scipy.io
 
             try:
@@ -131,7 +132,7 @@ def available_keys(path: Path) -> list[str] | None:
             loaded = load_container(path)
             return [str(k) for k in loaded] if isinstance(loaded, Mapping) else None
         if suffix in (".xls", ".xlsx", ".xlsm"):
-            import pandas as pd
+            import pandas as pd  # deferred: pandas only for CSV/TSV recordings
 
             return [str(k) for k in pd.ExcelFile(path).sheet_names]
     except Exception:  # noqa: BLE001 - listing keys is best effort, the load reports errors
@@ -149,6 +150,7 @@ def load_container(path: Path) -> Any:
     """
     suffix = path.suffix.lower()
     if suffix == ".jl":
+        # deferred: joblib, only for .jl files
         import joblib
 
         return joblib.load(path)
@@ -156,13 +158,12 @@ def load_container(path: Path) -> Any:
         import torch  # heavy import: only for torch data files
 
         return torch.load(path, map_location="cpu", weights_only=True)
-    import pickle
-
     with open(path, "rb") as handle:
         return pickle.load(handle)
 
 
 def _h5_keys(path: Path) -> list[str]:
+    # deferred: h5py, only for HDF5 files
     import h5py
 
     names: list[str] = []
@@ -178,6 +179,7 @@ def _is_h5_dataframe(path: Path, key: str | None) -> bool:
     """True when ``key`` of an HDF5 file is a group (a pandas DataFrame written by ``to_hdf``)."""
     if path.suffix.lower() not in _H5_SUFFIXES or key is None:
         return False
+    # deferred: h5py, only for HDF5 files
     import h5py
 
     with h5py.File(path, "r") as handle:
@@ -307,6 +309,7 @@ def _is_mat_v73(path: Path) -> bool:
     """MATLAB v7.3 files are HDF5 files with a 512-byte MATLAB header."""
     if path.suffix.lower() != ".mat":
         return False
+    # deferred: h5py, only for HDF5 files
     import h5py
 
     return h5py.is_hdf5(path)
@@ -319,6 +322,7 @@ def _load(cebra: Any, path: Path, key: Any, columns: list | None) -> Any:
     missing argument. HDF5 stores MATLAB's column-major arrays transposed.)
     """
     if _is_mat_v73(path):
+        # deferred: cebra (imports torch), loaded only on this path
         from cebra.data.load import _H5pyLoader
 
         return np.asarray(_H5pyLoader.load(str(path), key, None)).T

@@ -52,6 +52,7 @@ def _import_cebra_datasets() -> Any:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            # deferred: cebra (imports torch), loaded only on this path
             import cebra.datasets
     except ImportError as error:  # pragma: no cover - depends on the environment
         raise DataError(
@@ -97,6 +98,7 @@ def check_name(registry_name: str) -> None:
 
 def _registered_class(registry_name: str) -> type | None:
     try:
+        # deferred: cebra (imports torch), loaded only on this path
         from cebra.registry import _Registry
 
         for module, entries in (_Registry._instance or {}).items():
@@ -125,6 +127,7 @@ def download_timeout(timeout: tuple[float, float] | None = None) -> Iterator[Non
     ``requests`` whose ``get`` defaults to ``timeout``.
     """
     try:
+        # deferred: cebra (imports torch), loaded only on this path
         import cebra.data.assets as assets
     except ImportError:  # pragma: no cover
         yield
@@ -303,6 +306,7 @@ def load_registry(
         sessions.append(
             Session(neural=neural, labels=values, train=blocked_split(len(neural), test_fraction))
         )
+    # deferred: cebra (imports torch), loaded only on this path
     import cebra
 
     return Dataset(

@@ -476,6 +476,7 @@ def visual(
     n_sessions = _as_int("n_sessions", n_sessions, 1)
     test_fraction = _as_float("test_fraction", test_fraction)
 
+    # deferred: scipy, loaded only on this path
     from scipy.signal import lfilter
 
     n_bins = n_frames * n_repeats

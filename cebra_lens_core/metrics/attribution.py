@@ -145,6 +145,7 @@ from torch import nn
 
 from cebra_lens_core.data.types import DataError, validate_neural
 from cebra_lens_core.devices import torch_device
+from cebra_lens_core.models.encoder import get_encoder
 from cebra_lens_core.models.errors import ArchitectureError
 
 #: Every attribution method, in computation order.
@@ -180,6 +181,7 @@ def import_cebra_attribution():
         ImportError: naming the ``attribution`` extra when ``cvxpy`` or ``captum`` is missing.
     """
     try:
+        # deferred: cebra (imports torch), loaded only on this path
         import cebra.attribution as cebra_attribution
     except ImportError as error:  # cvxpy (module level in cebra) or captum
         raise ImportError(f"{_INSTALL_HINT} ({error})") from error
@@ -261,14 +263,13 @@ def _encoder_of(model, session_id: int | None) -> nn.Module:
         if session_id not in (None, 0):
             raise ValueError("session_id applies to a fitted cebra.CEBRA, not to an nn.Module")
         return model
-    from cebra_lens_core.models import get_encoder
-
     return get_encoder(model, session_id)
 
 
 def _window_of(encoder: nn.Module) -> tuple[int, int, bool]:
     """``(left, right, windowed)``: rows ``t`` use input bins ``[t − left, t + right)``."""
     try:
+        # deferred: cebra (imports torch), loaded only on this path
         import cebra.models as cm
     except ImportError:  # pragma: no cover - cebra is a hard dependency
         cm = None
@@ -351,6 +352,7 @@ def pseudo_inverse(
     if method == "svd":
         G = np.linalg.pinv(J, rcond=rcond)
     elif method == "lsq":
+        # deferred: scipy, loaded only on this path
         import scipy.linalg
 
         eye = np.eye(J.shape[1])
@@ -513,6 +515,7 @@ def compute_attribution(
     """
     methods = _check_methods(methods)
     cebra_attribution = import_cebra_attribution()
+    # deferred: cebra (imports torch), loaded only on this path
     from cebra.attribution._jacobian import compute_jacobian
 
     for name, value, minimum in (
@@ -787,6 +790,7 @@ def roc_auc(attribution_map: np.ndarray, ground_truth: np.ndarray) -> float:
     one half (``sklearn.metrics.roc_auc_score``). NaN when the ground truth is all True or
     all False.
     """
+    # deferred: scikit-learn, loaded only on this path
     from sklearn.metrics import roc_auc_score
 
     A, G = _check_pair(attribution_map, ground_truth)

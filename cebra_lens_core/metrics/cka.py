@@ -67,6 +67,9 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
+from cebra_lens_core.devices import torch_device
+from cebra_lens_core.metrics.streaming import storage_rows
+
 __all__ = [
     "KINDS",
     "CKAKind",
@@ -214,17 +217,6 @@ def _warn_undefined(names: Sequence[str], kind: str) -> None:
         )
 
 
-def _storage_rows(layer: Any) -> int | None:
-    """Rows per storage chunk of a chunked on-disk array (zarr ``.chunks``, xarray encoding)."""
-    chunks = getattr(layer, "chunks", None)
-    if chunks is None:
-        encoding = getattr(layer, "encoding", None)
-        chunks = encoding.get("chunks") if isinstance(encoding, dict) else None
-    if isinstance(chunks, tuple | list) and chunks and isinstance(chunks[0], int | np.integer):
-        return int(chunks[0]) if int(chunks[0]) > 0 else None
-    return None
-
-
 def _chunk_rows(
     chunk_size: int, max_chunk_bytes: int | None, width: int, layers: Sequence[Any] = ()
 ) -> int:
@@ -238,7 +230,7 @@ def _chunk_rows(
     rows = int(chunk_size)
     if max_chunk_bytes is not None:
         rows = min(rows, max(1, int(max_chunk_bytes) // (8 * width)))
-    stored = {_storage_rows(a) for a in layers}
+    stored = {storage_rows(a) for a in layers}
     if len(stored) == 1 and (c := stored.pop()) is not None and c <= rows:
         rows = (rows // c) * c
     return rows
@@ -404,6 +396,7 @@ def stacked_covariance(
     width = int(offsets[-1])
     rows = _chunk_rows(chunk_size, max_chunk_bytes, width, layers)
     if isinstance(device, str) and device.lower() in ("auto", "cuda_if_available"):
+        # deferred: torch, loaded only on this path
         import torch
 
         device = "cuda" if torch.cuda.is_available() else None  # no GPU: the numpy path
@@ -472,9 +465,8 @@ def _stacked_covariance_torch(
     cache_bytes: int | None,
 ) -> StackedCovariance:
     """The two passes of :func:`stacked_covariance` with torch on ``device`` (float64 sums)."""
+    # deferred: torch, loaded only on this path
     import torch
-
-    from cebra_lens_core.devices import torch_device
 
     dev = torch_device(device)
     width = int(offsets[-1])

@@ -28,6 +28,8 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
+from cebra_lens_core.metrics.streaming import as_layer, group_sums, iter_chunks
+
 __all__ = [
     "ConditionKind",
     "Conditions",
@@ -271,8 +273,6 @@ def condition_means_streamed(
     Raises:
         ValueError: as :func:`condition_means` (NaN/inf named with their time index).
     """
-    from cebra_lens_core.metrics.streaming import as_layer, group_sums, iter_chunks
-
     x = as_layer(X, name)
     n_time = int(x.shape[0])
     several = isinstance(codes, list | tuple)

@@ -121,6 +121,7 @@ import numpy as np
 from cebra_lens_core.metrics.streaming import (
     DEFAULT_CHUNK_ROWS,
     MomentAccumulator,
+    as_layer,
     iter_chunks,
     take_rows,
 )
@@ -699,6 +700,7 @@ def _ridge_solution(
     ``((x − m) / s) w + ȳ``. One eigendecomposition ``S_xx / s s^T = V Λ V^T`` serves every
     ``α``: ``w = V diag(1 / (λ + α)) V^T S_xy / s``. Returns ``(w, intercept, m, s)``.
     """
+    # deferred: scipy, loaded only on this path
     from scipy import linalg
 
     n = acc.n
@@ -1188,8 +1190,6 @@ def decode_streamed(
     Raises:
         ValueError: as :func:`decode`.
     """
-    from cebra_lens_core.metrics.streaming import as_layer
-
     decoder = _check_decoder(decoder)
     method = _check_shuffle(shuffle_method)
     n_folds = _check_n_folds(n_folds)

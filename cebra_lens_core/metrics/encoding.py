@@ -308,6 +308,7 @@ def projection_dimension(
     Raises:
         ValueError: ``n_components < 1``; ``eps`` not in ``(0, 1)``; ``n_samples < 1``.
     """
+    # deferred: scikit-learn, loaded only on this path
     from sklearn.random_projection import johnson_lindenstrauss_min_dim
 
     if n_components is not None:
@@ -327,6 +328,7 @@ def random_projection(
     X_train: np.ndarray, X_test: np.ndarray, n_components: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sparse random projection (Li et al. 2006 density ``1/sqrt(d)``) fitted on ``X_train``."""
+    # deferred: scikit-learn, loaded only on this path
     from sklearn.random_projection import SparseRandomProjection
 
     srp = SparseRandomProjection(n_components=int(n_components), random_state=int(seed))

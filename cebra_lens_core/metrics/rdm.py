@@ -397,6 +397,7 @@ def kendall_tau_a(a: Any, b: Any) -> float:
     nx, ny = n0 - _tie_pairs(x), n0 - _tie_pairs(y)
     if nx == 0 or ny == 0:  # a constant vector: every pair tied
         return 0.0
+    # deferred: scipy, loaded only on this path
     from scipy.stats import kendalltau
 
     tau_b = float(kendalltau(x, y, variant="b").statistic)
@@ -409,6 +410,7 @@ def rho_a(a: Any, b: Any) -> float:
     x = _as_vector(a, "a")
     y = _as_vector(b, "b")
     n = _check_lengths([x, y], ["a", "b"])
+    # deferred: scipy, loaded only on this path
     from scipy.stats import rankdata
 
     rx = rankdata(x) - (n + 1) / 2.0
@@ -418,6 +420,7 @@ def rho_a(a: Any, b: Any) -> float:
 
 def _features(v: np.ndarray, method: str) -> tuple[np.ndarray, bool]:
     """Map a vector so that the comparator is a dot product; ``ok`` False if undefined."""
+    # deferred: scipy, loaded only on this path
     from scipy.stats import rankdata
 
     n = len(v)

@@ -22,8 +22,6 @@ from typing import Any
 
 import numpy as np
 
-from cebra_lens_core.metrics.cka import _storage_rows
-
 __all__ = [
     "DEFAULT_CHUNK_ROWS",
     "MomentAccumulator",
@@ -31,10 +29,22 @@ __all__ = [
     "chunk_rows",
     "group_sums",
     "iter_chunks",
+    "storage_rows",
     "take_rows",
 ]
 
 DEFAULT_CHUNK_ROWS = 65536
+
+
+def storage_rows(layer: Any) -> int | None:
+    """Rows per storage chunk of a chunked on-disk array (zarr ``.chunks``, xarray encoding)."""
+    chunks = getattr(layer, "chunks", None)
+    if chunks is None:
+        encoding = getattr(layer, "encoding", None)
+        chunks = encoding.get("chunks") if isinstance(encoding, dict) else None
+    if isinstance(chunks, tuple | list) and chunks and isinstance(chunks[0], int | np.integer):
+        return int(chunks[0]) if int(chunks[0]) > 0 else None
+    return None
 
 
 def as_layer(X: Any, name: str = "X") -> Any:
@@ -69,7 +79,7 @@ def chunk_rows(X: Any, chunk_size: int = DEFAULT_CHUNK_ROWS) -> int:
     if isinstance(chunk_size, bool) or int(chunk_size) < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     rows = int(chunk_size)
-    stored = _storage_rows(X)
+    stored = storage_rows(X)
     if stored is not None and stored <= rows:
         rows = (rows // stored) * stored
     return rows
@@ -135,6 +145,7 @@ def group_sums(values: np.ndarray, inverse: np.ndarray, n_groups: int) -> np.nda
 
     One sparse one-hot product (``O(n d)``, no sort of the rows).
     """
+    # deferred: scipy, loaded only on this path
     from scipy import sparse
 
     n = len(inverse)

@@ -1,21 +1,51 @@
-"""Train, load and inspect CEBRA models."""
+"""Train, load and inspect CEBRA models.
+
+The exceptions are imported eagerly; every other name loads its module (and with it torch
+and cebra) on first use, so code that only needs :class:`ModelFileError` or
+:class:`ArchitectureError` (planning a run) never imports torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from cebra_lens_core.models.errors import ArchitectureError, ModelFileError, TrainingError
-from cebra_lens_core.models.layers import (
-    LayerInfo,
-    build_encoder,
-    check_architecture_name,
-    describe_architecture,
-    list_layers,
-)
-from cebra_lens_core.models.load import load_model, read_checkpoint
-from cebra_lens_core.models.train import (
-    TrainingSpec,
-    save_model,
-    seeded_cebra,
-    train_model,
-    training_history,
-)
+
+if TYPE_CHECKING:  # the lazily loaded names, for type checkers and readers
+    from cebra_lens_core.models.encoder import get_encoder
+    from cebra_lens_core.models.layers import (
+        LayerInfo,
+        build_encoder,
+        check_architecture_name,
+        describe_architecture,
+        list_layers,
+    )
+    from cebra_lens_core.models.load import load_model, read_checkpoint
+    from cebra_lens_core.models.train import (
+        TrainingSpec,
+        save_model,
+        seeded_cebra,
+        train_model,
+        training_history,
+    )
+
+#: public name -> the submodule that defines it (imported on first access)
+_LAZY = {
+    "get_encoder": "encoder",
+    "LayerInfo": "layers",
+    "build_encoder": "layers",
+    "check_architecture_name": "layers",
+    "describe_architecture": "layers",
+    "list_layers": "layers",
+    "load_model": "load",
+    "read_checkpoint": "load",
+    "TrainingSpec": "train",
+    "save_model": "train",
+    "seeded_cebra": "train",
+    "train_model": "train",
+    "training_history": "train",
+}
 
 __all__ = [
     "ArchitectureError",
@@ -37,27 +67,14 @@ __all__ = [
 ]
 
 
-def get_encoder(model, session_id: int | None = None):
-    """The torch encoder of a fitted ``cebra.CEBRA`` (``model.model_[session_id]`` for multi-session).
+def __getattr__(name: str) -> Any:
+    """Load the submodule of a lazily exported name (PEP 562)."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
 
-    Raises:
-        ValueError: ``session_id`` missing for a multi-session model, given for a
-            single-session one, or out of range.
-    """
-    import torch.nn as nn
 
-    encoders = model.model_
-    if isinstance(encoders, nn.ModuleList):
-        n = len(encoders)
-        if session_id is None:
-            raise ValueError(
-                f"this is a multi-session model with {n} sessions; pass session_id in 0..{n - 1}"
-            )
-        if not 0 <= int(session_id) < n:
-            raise ValueError(
-                f"session_id {session_id} is out of range for a model with {n} sessions (0..{n - 1})"
-            )
-        return encoders[int(session_id)]
-    if session_id not in (None, 0):
-        raise ValueError(f"session_id {session_id} given for a single-session model; use None or 0")
-    return encoders
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -20,6 +20,7 @@ its own layer, because extraction walks the ``Sequential`` position by position.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import asdict, dataclass
 
 from torch import nn
@@ -57,6 +58,7 @@ class LayerInfo:
 
 
 def _cebra_layers():
+    # deferred: cebra (imports torch), loaded only on this path
     import cebra.models.layers as cl
 
     return cl
@@ -68,6 +70,7 @@ def check_supported(encoder: nn.Module) -> None:
     Unsupported: models that resample time (``*-subsample``, ``resample*``),
     supervised classifier models, and anything without a ``net`` Sequential.
     """
+    # deferred: cebra (imports torch), loaded only on this path
     import cebra.models as cm
 
     name = type(encoder).__name__
@@ -223,6 +226,7 @@ def build_encoder(
     architecture: str, num_neurons: int, num_units: int, num_output: int
 ) -> nn.Module:
     """Instantiate a registered CEBRA architecture, with a helpful error for unknown names."""
+    # deferred: cebra (imports torch), loaded only on this path
     import cebra.models
 
     check_architecture_name(architecture)
@@ -233,8 +237,7 @@ def build_encoder(
 
 def check_architecture_name(architecture: str) -> None:
     """Raise :class:`ArchitectureError` naming the closest valid names if ``architecture`` is unknown."""
-    import difflib
-
+    # deferred: cebra (imports torch), loaded only on this path
     import cebra.models
 
     options = cebra.models.get_options()

@@ -36,6 +36,7 @@ _SOLVER_DEFAULTS: dict[str, Any] = {
 
 
 def _safe_globals() -> list:
+    # deferred: cebra (imports torch), loaded only on this path
     from cebra.integrations.sklearn.cebra import CEBRA_LOAD_SAFE_GLOBALS
 
     return list(CEBRA_LOAD_SAFE_GLOBALS)
@@ -94,6 +95,7 @@ _RESAVE_HINT = (
 
 
 def _as_checkpoint_dict(checkpoint: Any, path: Path) -> dict:
+    # deferred: cebra (imports torch), loaded only on this path
     import cebra
 
     if isinstance(checkpoint, cebra.CEBRA):  # `torch.save(model)` or CEBRA's "torch" backend
@@ -150,6 +152,7 @@ def repair_checkpoint(checkpoint: dict, device: str = "cpu") -> dict:
     - fills ``n_features_in_`` / ``num_sessions_`` / solver ``n_features`` and
       history entries that files from older CEBRA releases lack.
     """
+    # deferred: cebra (imports torch), loaded only on this path
     import cebra
 
     args = dict(checkpoint["args"])
@@ -201,6 +204,7 @@ def load_model(path: str | os.PathLike, device: str = "cpu", *, trust: bool = Fa
     Raises:
         FileNotFoundError, ModelFileError: see :func:`read_checkpoint`.
     """
+    # deferred: cebra (imports torch), loaded only on this path
     from cebra.integrations.sklearn.cebra import _load_cebra_with_sklearn_backend
 
     checkpoint = repair_checkpoint(read_checkpoint(path, trust=trust), device=device)

@@ -19,9 +19,11 @@ import numpy as np
 import pandas as pd
 import torch
 
+from cebra_lens_core.atomic import atomic_path
 from cebra_lens_core.data.types import Dataset
 from cebra_lens_core.models.errors import TrainingError
 from cebra_lens_core.models.layers import check_architecture_name
+from cebra_lens_core.provenance import write_sidecar
 
 CONDITIONALS = ("time", "behavior", "hybrid")
 CONTROLS = ("none", "shuffled_labels", "shuffled_time")
@@ -113,6 +115,7 @@ class TrainingSpec:
 @contextlib.contextmanager
 def seeded_cebra(seed: int) -> Iterator[None]:
     """Seed torch, numpy and every CEBRA sampling distribution created inside the block."""
+    # deferred: cebra (imports torch), loaded only on this path
     import cebra.distributions.base as dist_base
 
     original_init = dist_base.HasGenerator.__init__
@@ -138,7 +141,7 @@ def seeded_cebra(seed: int) -> Iterator[None]:
         np.random.set_state(np_state)
 
 
-def _label_arrays(dataset: Dataset, labels: Sequence[str], session: int, train: np.ndarray) -> list:
+def label_arrays(dataset: Dataset, labels: Sequence[str], session: int, train: np.ndarray) -> list:
     """Split the requested labels into CEBRA's (continuous (T, k) float, discrete (T,) int) inputs."""
     s = dataset.sessions[session]
     continuous = [
@@ -162,6 +165,7 @@ def make_estimator(spec: TrainingSpec, device: str = "cpu"):
     rate 0: CEBRA refuses zero steps, and Adam with ``lr = 0`` leaves the seeded
     random initialisation unchanged.
     """
+    # deferred: cebra (imports torch), loaded only on this path
     import cebra
 
     untrained = int(spec.max_iterations) == 0
@@ -211,7 +215,7 @@ def train_model(
     neural, labels = [], []
     for k, session in enumerate(dataset.sessions):
         neural.append(session.neural[session.train].astype(np.float32))
-        labels.append(_label_arrays(dataset, spec.labels, k, session.train))
+        labels.append(label_arrays(dataset, spec.labels, k, session.train))
         if spec.control != "none":
             neural[-1], labels[-1] = apply_control(
                 spec.control, neural[-1], labels[-1], spec.seed, k
@@ -298,9 +302,6 @@ def training_history(model) -> pd.DataFrame:
 
 def save_model(model, path: str | os.PathLike) -> None:
     """Save with ``CEBRA.save`` atomically (temporary sibling, then rename)."""
-    from cebra_lens_core.atomic import atomic_path
-    from cebra_lens_core.provenance import write_sidecar
-
     write_sidecar(path)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:

@@ -6,10 +6,10 @@ import os
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from cebra_lens_core.atomic import atomic_path  # noqa: E402
@@ -50,8 +50,6 @@ def annotate_cells(
 ) -> None:
     """Write each finite value of a heatmap into its cell (white on dark, black on light);
     ``marks`` (same shape, bool) appends ``*`` (e.g. significant cells)."""
-    import numpy as np
-
     threshold = vmin + 0.6 * (vmax - vmin)
     for (i, j), v in np.ndenumerate(matrix):
         if np.isfinite(v):
@@ -115,6 +113,7 @@ def draw_references(ax: plt.Axes, rows: pd.DataFrame, **line_kwargs) -> list[str
 
 def reference_handles(names) -> list:
     """Legend proxies of the reference lines ``names``."""
+    # deferred: matplotlib, loaded only on this path
     from matplotlib.lines import Line2D
 
     return [

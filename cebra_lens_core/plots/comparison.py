@@ -4,7 +4,7 @@ baselines (PCA ...), and hypotheses (which labels a model is trained with).
 Every score is read from the results table at each model's last layer (the embedding):
 decoding ``r2`` of the continuous labels on the test split, averaged over the labels chosen
 (``labels``; default every continuous label decoded), per decoder (``ridge``, ``knn``).
-``models`` maps each store to its settings (:meth:`cebra_lens_core.config.ModelEntry.describe`).
+``models`` maps each store to its settings (:meth:`cebra_lens_core.pipeline.config.ModelEntry.describe`).
 """
 
 from __future__ import annotations

@@ -7,6 +7,11 @@ from collections.abc import Mapping
 import matplotlib.pyplot as plt
 import numpy as np
 
+from cebra_lens_core.plots.attribution import plot_attribution_maps
+from cebra_lens_core.plots.embedding import plot_embedding
+from cebra_lens_core.plots.rdm import plot_layer_rdms
+from cebra_lens_core.plots.single_units import plot_single_units
+
 
 def _layer_count(arrays: Mapping[str, np.ndarray], prefix: str) -> int:
     return 1 + max(int(k.rsplit("_", 1)[-1]) for k in arrays if k.startswith(prefix))
@@ -28,8 +33,6 @@ def model_figure(
       with the most conditions).
     """
     if kind == "rdm":
-        from cebra_lens_core.plots.rdm import plot_layer_rdms
-
         labels = sorted({k.split("/")[0] for k in arrays if k.endswith("/ids")})
         if not labels:
             raise ValueError(f"no RDMs stored for {model}")
@@ -43,8 +46,6 @@ def model_figure(
             metric_name=str(options.get("metric", "")),
         )
     if kind == "embedding":
-        from cebra_lens_core.plots.embedding import plot_embedding
-
         color = options.get("color_label")
         if color is None:
             labels = sorted(k[6:] for k in arrays if k.startswith("label/"))
@@ -59,8 +60,6 @@ def model_figure(
             marker = discrete[0] if discrete else None
         return plot_embedding(arrays, model, color_label=color, marker_label=marker or None)
     if kind == "single_unit":
-        from cebra_lens_core.plots.single_units import plot_single_units
-
         n_layers = _layer_count(arrays, "activity/layer_")
         chosen = options.get("plot_layer")
         if chosen is not None and not -n_layers <= int(chosen) < n_layers:
@@ -74,8 +73,6 @@ def model_figure(
         )
         return plot_single_units(arrays, model, layer=layer, label=labels[0] if labels else None)
     if kind == "attribution":
-        from cebra_lens_core.plots.attribution import plot_attribution_maps
-
         return plot_attribution_maps(arrays, model)
     raise ValueError(
         f"no per-model figure for analysis {kind!r}; valid: rdm, embedding, single_unit, attribution"

@@ -7,7 +7,7 @@ recording (T = 10^6), one torch thread:
   replicate-padded input ``(1, 100, T + R)`` (what ``CEBRA.transform`` computes);
 - ours: :func:`cebra_lens_core.activations.iter_activation_chunks` over the recording
   (every layer captured, chunked with receptive-field context, cropped, copied to numpy);
-- ours + store: :func:`cebra_lens_core.store.write_activation_store` (also zarr encoding and
+- ours + store: :func:`cebra_lens_core.activations.write_activation_store` (also zarr encoding and
   writing of every layer).
 
 Timings are medians of 3 runs, interleaved (after a warm-up of each). Agreement: the last captured layer (the embedding) against the plain forward output, on
@@ -35,10 +35,9 @@ def case_extract(ctx: Context) -> list[dict]:
     import numpy as np
     import torch
 
-    from cebra_lens_core.activations import iter_activation_chunks
+    from cebra_lens_core.activations import iter_activation_chunks, write_activation_store
     from cebra_lens_core.data.types import Dataset, Session, blocked_split
     from cebra_lens_core.models import TrainingSpec, train_model
-    from cebra_lens_core.store import write_activation_store
 
     torch.set_num_threads(1)
     t, neurons = ctx.size(1_000_000, 100_000), 100

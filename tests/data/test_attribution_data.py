@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import yaml
 
-from cebra_lens_core.config import SYNTHETIC_LABELS
 from cebra_lens_core.data import SOURCES, load_dataset
+from cebra_lens_core.data.sources import SYNTHETIC_LABELS
 from cebra_lens_core.data.synthetic import ATTRIBUTION_LATENTS, GENERATORS, attribution
 from cebra_lens_core.data.types import DataError
 

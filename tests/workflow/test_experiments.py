@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cebra_lens_core.config import prepare_config, read_yaml
+from cebra_lens_core.pipeline.config import prepare_config, read_yaml
 from tests.workflow.test_workflow import REPO, job_counts, run_snakemake
 
 EXPERIMENTS = REPO / "config" / "experiments"

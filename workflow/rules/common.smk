@@ -1,8 +1,9 @@
 # Shared setup: validated config, model/store/pair bookkeeping, paths.
 import os
 
-from cebra_lens_core.config import ConfigError, config_hash, prepare_config
-from cebra_lens_core.workflow import (
+from cebra_lens_core.pipeline.config import ConfigError, prepare_config
+from cebra_lens_core.provenance import config_hash
+from cebra_lens_core.pipeline.plan import (
     bootstrap_params,
     job_stores,
     plan_cka_jobs,

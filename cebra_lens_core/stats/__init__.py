@@ -1097,6 +1097,7 @@ def _ceiling_transform(v: np.ndarray, method: str) -> np.ndarray:
         sd = v.std()
         return (v - v.mean()) / sd if sd > 0 else v - v.mean()
     if method in ("spearman", "rho_a", "kendall_tau_a"):
+        # deferred: scipy, loaded only on this path
         from scipy.stats import rankdata
 
         r = rankdata(v)

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from cebra_lens_core.config import ConfigError, config_hash, prepare_config, read_yaml
+from cebra_lens_core.pipeline.config import ConfigError, prepare_config, read_yaml
+from cebra_lens_core.provenance import config_hash
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 DEFAULT = read_yaml(REPO / "config" / "config.yaml")
 
@@ -173,7 +174,7 @@ def _rat_config(tmp_path, models, n_neurons=(13,)):
 
 def test_multi_session_checkpoint_needs_session_on_a_one_session_dataset(multi_model, tmp_path):
     """A 2-session model (12 and 13 neurons) on one recording of 13 neurons."""
-    from cebra_lens_core.workflow import plan_stores, store_model_session
+    from cebra_lens_core.pipeline.plan import plan_stores, store_model_session
     from tests.forge import write_legacy_checkpoint
 
     write_legacy_checkpoint(multi_model, tmp_path / "ms.pt")
@@ -196,7 +197,7 @@ def test_multi_session_checkpoint_needs_session_on_a_one_session_dataset(multi_m
 
 def test_session_mapping_on_a_multi_session_dataset(multi_model, tmp_path):
     from cebra_lens_core.models import save_model
-    from cebra_lens_core.workflow import plan_stores, store_model_session
+    from cebra_lens_core.pipeline.plan import plan_stores, store_model_session
 
     save_model(multi_model, tmp_path / "ms.pt")
     entry = {"name": "ms", "dataset": "rat", "file": str(tmp_path / "ms.pt")}
@@ -215,7 +216,7 @@ def test_session_mapping_on_a_multi_session_dataset(multi_model, tmp_path):
 def test_checkpoint_files_form_one_seed_group(multi_model, tmp_path):
     """`files:` (a list or a glob) gives the seeds of one model: a consistency group."""
     from cebra_lens_core.models import save_model
-    from cebra_lens_core.workflow import plan_seed_groups, plan_stores
+    from cebra_lens_core.pipeline.plan import plan_seed_groups, plan_stores
 
     for k in range(3):
         save_model(multi_model, tmp_path / f"rat_seed{k}.pt")

@@ -12,8 +12,6 @@ from __future__ import annotations
 import copy
 import difflib
 import glob
-import hashlib
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +19,19 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from cebra_lens_core.baselines import check_method
+from cebra_lens_core.data.sources import (
+    GENERATORS,
+    available_labels,
+    dataset_input_widths,
+    dataset_keys,
+    generator_parameters,
+    known_kinds,
+    n_sessions,
+)
+from cebra_lens_core.models.errors import ModelFileError
+from cebra_lens_core.pipeline.architectures import unknown_architecture_message
 
 TRAINING_KEYS = (
     "architecture",
@@ -38,15 +49,6 @@ TRAINING_KEYS = (
     "learning_rate",
     "control",
 )
-
-#: label names each synthetic generator provides (checked before any training)
-SYNTHETIC_LABELS = {
-    "hippocampus": ("position", "direction"),
-    "visual": ("frame", "repeat"),
-    "lorenz": ("x", "y", "z"),
-    "circle": ("angle", "latent_x", "latent_y"),
-    "attribution": ("latent_0", "latent_1", "latent_2"),
-}
 
 
 class ConfigError(ValueError):
@@ -120,6 +122,7 @@ def read_yaml(path: str | os.PathLike) -> dict:
 
 def _default_filling_validator(schema: dict):
     """A draft-7 validator that also writes ``default`` values into the instance."""
+    # deferred: jsonschema, only when a config is validated
     import jsonschema
 
     base = jsonschema.Draft7Validator
@@ -450,8 +453,6 @@ def check_references(config: Mapping, models: list[ModelEntry]) -> None:
                 f"model {m.name!r} uses unknown dataset {m.dataset!r}{hint} (defined: {list(datasets)})"
             )
         if m.baseline:
-            from cebra_lens_core.baselines import check_method
-
             try:
                 check_method(m.kind)
             except ValueError as err:
@@ -460,7 +461,7 @@ def check_references(config: Mapping, models: list[ModelEntry]) -> None:
             continue
         cond, labels = m.training["conditional"], list(m.training["labels"] or [])
         _check_architecture(m.name, m.training["architecture"])
-        if cond == "time" and _n_sessions(datasets[m.dataset]) > 1:
+        if cond == "time" and n_sessions(datasets[m.dataset]) > 1:
             raise ConfigError(
                 f"model {m.name!r}: CEBRA 0.6.1 trains multi-session models only with labels; "
                 f"dataset {m.dataset!r} has several sessions, so use conditional 'behavior'"
@@ -473,7 +474,7 @@ def check_references(config: Mapping, models: list[ModelEntry]) -> None:
             raise ConfigError(
                 f"model {m.name!r}: conditional 'time' uses no labels; remove `labels` {labels}"
             )
-        if _n_sessions(datasets[m.dataset]) > 1 and known_kinds(datasets[m.dataset], labels):
+        if n_sessions(datasets[m.dataset]) > 1 and known_kinds(datasets[m.dataset], labels):
             raise ConfigError(
                 f"model {m.name!r}: CEBRA 0.6.1 trains multi-session models on continuous labels "
                 f"only or on one discrete label only; {labels} mixes both "
@@ -531,50 +532,10 @@ def _check_analysis_labels(config: Mapping, models: list[ModelEntry]) -> None:
 
 
 def _check_architecture(model: str, architecture: str) -> None:
-    from cebra_lens_core.models.layers import check_architecture_name
-
-    try:
-        check_architecture_name(architecture)
-    except ValueError as err:
-        raise ConfigError(f"model {model!r}: {err}") from None
-
-
-def _n_sessions(dataset_spec: Mapping) -> int:
-    from cebra_lens_core.workflow import n_sessions
-
-    return n_sessions(dataset_spec)
-
-
-#: label kinds of the synthetic generators (continuous unless listed)
-SYNTHETIC_DISCRETE = {"hippocampus": ("direction",), "visual": ("frame", "repeat")}
-
-
-def known_kinds(dataset_spec: Mapping, labels: list[str]) -> dict[str, str]:
-    """``{label: kind}`` of ``labels`` when they mix continuous and discrete kinds (as far as
-    the config tells: synthetic sources and files with ``kind``), else ``{}``."""
-    source = dataset_spec["source"]
-    if source in SYNTHETIC_LABELS:
-        discrete = SYNTHETIC_DISCRETE.get(source, ())
-        kinds = {lab: "discrete" if lab in discrete else "continuous" for lab in labels}
-    elif source == "files":
-        specs = dataset_spec["sessions"][0].get("labels", {})
-        kinds = {lab: specs[lab].get("kind", "continuous") for lab in labels if lab in specs}
-    else:
-        return {}
-    return kinds if len(set(kinds.values())) > 1 else {}
-
-
-def available_labels(dataset_spec: Mapping) -> tuple[str, ...] | None:
-    """Label names a dataset spec provides, or ``None`` when only the data can tell."""
-    source = dataset_spec["source"]
-    if source in SYNTHETIC_LABELS:
-        return SYNTHETIC_LABELS[source]
-    if source == "files":
-        sessions = dataset_spec.get("sessions") or []
-        return tuple(sessions[0].get("labels", {})) if sessions else ()
-    if source == "registry" and dataset_spec.get("labels"):
-        return tuple(dataset_spec["labels"])
-    return None  # registry without `labels`: names come from the data (continuous_<j>, discrete)
+    """A registered CEBRA architecture (checked without importing torch or cebra)."""
+    message = unknown_architecture_message(architecture)
+    if message is not None:
+        raise ConfigError(f"model {model!r}: {message}")
 
 
 def prepare_config(config: Mapping, schema_path: str | os.PathLike) -> dict:
@@ -595,14 +556,14 @@ def prepare_config(config: Mapping, schema_path: str | os.PathLike) -> dict:
                 f"dataset {name!r}: source 'registry' needs `name` (e.g. rat-hippocampus-single-achilles)"
             )
         source = spec["source"]
-        kind = "synthetic" if source in SYNTHETIC_LABELS else source
-        misplaced = sorted(set(spec) - set(_DATASET_KEYS[kind]))
+        valid_keys = dataset_keys(source)
+        misplaced = sorted(set(spec) - set(valid_keys))
         if misplaced:
             raise ConfigError(
                 f"dataset {name!r}: keys {misplaced} do not apply to source {source!r} "
-                f"(valid there: {', '.join(_DATASET_KEYS[kind])})"
+                f"(valid there: {', '.join(valid_keys)})"
             )
-        if kind == "synthetic":
+        if source in GENERATORS:
             _check_generator_params(name, source, spec.get("params") or {})
     models = expand_models(effective)
     check_references(effective, models)
@@ -623,8 +584,6 @@ def check_loaded_models(config: Mapping, models: list[ModelEntry], base: str = "
     Raises:
         ConfigError: naming the model, its file, and how to write ``session``.
     """
-    from cebra_lens_core.workflow import dataset_input_widths
-
     for m in models:
         if m.file is None:
             continue
@@ -632,7 +591,7 @@ def check_loaded_models(config: Mapping, models: list[ModelEntry], base: str = "
         where = f"model {m.name!r} (file {m.file})"
         if not Path(path).is_file():
             raise ConfigError(f"{where}: the model file does not exist (looked for {path})")
-        from cebra_lens_core.models.errors import ModelFileError
+        # deferred: reading a checkpoint needs torch; runs without `file:` models never pay it
         from cebra_lens_core.models.load import checkpoint_input_widths
 
         try:
@@ -678,17 +637,7 @@ def check_loaded_models(config: Mapping, models: list[ModelEntry], base: str = "
                 )
 
 
-_COMMON_DATASET_KEYS = ("source", "test_fraction", "description")
-_DATASET_KEYS = {
-    "synthetic": (*_COMMON_DATASET_KEYS, "params"),
-    "files": (*_COMMON_DATASET_KEYS, "sessions", "bin_width_s"),
-    "registry": (*_COMMON_DATASET_KEYS, "name", "labels", "bin_width_s"),
-}
-
-
 def _check_generator_params(dataset: str, source: str, params: Mapping) -> None:
-    from cebra_lens_core.data import generator_parameters
-
     valid = list(generator_parameters(source))
     for key in params:
         if key not in valid:
@@ -698,12 +647,6 @@ def _check_generator_params(dataset: str, source: str, params: Mapping) -> None:
                 f"dataset {dataset!r}: unknown parameter {key!r} for the {source} generator{hint} "
                 f"(valid: {', '.join(valid)})"
             )
-
-
-def config_hash(*parts: Any) -> str:
-    """Short SHA-256 of the JSON form of ``parts`` (provenance of an output)."""
-    text = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def resolve_path(path: str, base: str | os.PathLike) -> str:

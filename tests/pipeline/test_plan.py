@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from cebra_lens_core.config import ModelEntry
-from cebra_lens_core.workflow import (
+from cebra_lens_core.pipeline.config import ModelEntry
+from cebra_lens_core.pipeline.job import resolve_device
+from cebra_lens_core.pipeline.plan import (
     plan_cka_pairs,
     plan_heatmap_pairs,
     plan_stores,
-    resolve_device,
 )
 
 
@@ -63,7 +63,7 @@ def test_heatmaps_only_up_to_max_heatmaps_pairs():
 def test_store_name_collision_refused():
     import pytest
 
-    from cebra_lens_core.config import ConfigError
+    from cebra_lens_core.pipeline.config import ConfigError
 
     cfg = _cfg()
     cfg["_models"].append(ModelEntry("m_session0", "x", "one", 0, None))
@@ -86,7 +86,7 @@ def test_device_falls_back_to_cpu():
 
 
 def test_cka_jobs_group_pairs_by_recording_and_block():
-    from cebra_lens_core.workflow import job_stores, plan_cka_jobs
+    from cebra_lens_core.pipeline.plan import job_stores, plan_cka_jobs
 
     recordings = {"rat": ["a", "b", "c"], "rats_session0": ["m", "n"]}
     pairs = [("a", "a"), ("a", "b"), ("a", "c"), ("b", "c"), ("c", "c"), ("m", "n")]
@@ -108,7 +108,8 @@ def test_cka_jobs_group_pairs_by_recording_and_block():
 
 
 def test_bin_width_and_bootstrap_block_length_per_dataset():
-    from cebra_lens_core.workflow import bootstrap_params, dataset_bin_width
+    from cebra_lens_core.data.sources import dataset_bin_width
+    from cebra_lens_core.pipeline.plan import bootstrap_params
 
     assert dataset_bin_width({"source": "hippocampus", "params": {}}) == 0.025
     assert dataset_bin_width({"source": "visual", "params": {"frame_rate_hz": 20}}) == 0.05
@@ -141,7 +142,7 @@ def test_failing_job_writes_its_traceback_into_its_log(tmp_path):
         textwrap.dedent(
             f"""
             from types import SimpleNamespace
-            from cebra_lens_core.workflow import setup_job
+            from cebra_lens_core.pipeline.job import setup_job
             job = SimpleNamespace(threads=1, log=[{str(log)!r}], rule="demo", params=None)
             setup_job(job)
             raise ValueError("labels of the wrong length: 99 values for 100 time points")

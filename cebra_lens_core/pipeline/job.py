@@ -1,0 +1,94 @@
+"""Setting up one Snakemake job: threads, logging, provenance, the device it runs on.
+
+Every script in ``scripts/`` starts with :func:`setup_job`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from cebra_lens_core.provenance import make_record, set_job_record
+
+
+def setup_job(snakemake) -> logging.Logger:
+    """Limit BLAS/torch threads to the job's ``threads`` and log to the rule's log file.
+
+    Returns the ``cebra_lens_core`` logger; progress messages go to the log file
+    and to stderr.
+    """
+    threads = max(1, int(getattr(snakemake, "threads", 1) or 1))
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    try:
+        from threadpoolctl import threadpool_limits  # deferred: optional (ships with sklearn)
+
+        threadpool_limits(threads)
+    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+        pass
+    try:
+        import torch  # deferred: heavy; only to cap its threads in this job
+
+        torch.set_num_threads(threads)
+    except ImportError:  # pragma: no cover
+        pass
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    log_files = list(getattr(snakemake, "log", []) or [])
+    if log_files:
+        Path(log_files[0]).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_files[0], mode="w"))
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=handlers,
+        force=True,
+    )
+    logger = logging.getLogger("cebra_lens_core")
+    log_uncaught_exceptions(logger)
+    logger.info("rule %s, %d thread(s)", getattr(snakemake, "rule", "?"), threads)
+    record = make_record(
+        config=getattr(snakemake, "config", None),
+        params=job_params(snakemake),
+        rule=str(getattr(snakemake, "rule", "") or ""),
+    )
+    set_job_record(record)
+    logger.info("provenance: %s", record)
+    return logger
+
+
+def log_uncaught_exceptions(logger: logging.Logger) -> None:
+    """Write an exception that ends the job, with its traceback, into the job's log file
+    (Snakemake tells users to look there), then let Python report it as usual."""
+    previous = sys.excepthook
+
+    def hook(kind, value, traceback):
+        if not issubclass(kind, KeyboardInterrupt):
+            logger.critical("the job failed:", exc_info=(kind, value, traceback))
+        previous(kind, value, traceback)
+
+    sys.excepthook = hook
+
+
+def job_params(snakemake) -> dict:
+    """The job's named Snakemake ``params`` as a plain dict (what its outputs depend on)."""
+    params = getattr(snakemake, "params", None)
+    return dict(params.items()) if params is not None and hasattr(params, "items") else {}
+
+
+def resolve_device(device: str) -> str:
+    """Map the config's ``device`` to one torch can use here.
+
+    ``cuda_if_available`` and ``cuda`` fall back to ``cpu`` when no GPU is present
+    (``cuda`` with a warning in the log), so GPU-marked rules still run on a laptop.
+    """
+    import torch  # deferred: heavy; only jobs that run a model resolve a device
+
+    if device in ("cuda", "cuda_if_available"):
+        if torch.cuda.is_available():
+            return "cuda"
+        if device == "cuda":
+            logging.getLogger("cebra_lens_core").warning("no GPU found; running on the CPU")
+        return "cpu"
+    return device

@@ -1,0 +1,175 @@
+"""Planning a run: which activation stores, CKA pairs and jobs a config implies.
+
+Pure functions of the prepared config (:func:`cebra_lens_core.pipeline.config.prepare_config`);
+the Snakemake rules call them so the rules stay thin and the plan is unit-tested. Nothing
+here imports torch or cebra.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from cebra_lens_core.data.sources import dataset_bin_width, n_sessions
+from cebra_lens_core.pipeline.config import ConfigError
+from cebra_lens_core.stats.options import resolve_block_length
+
+
+def store_model_session(model, dataset_session: int | None) -> int | None:
+    """The encoder (model session) a store of ``model`` on ``dataset_session`` uses: the
+    config's ``session`` mapping when given, else the dataset session itself."""
+    if model.sessions is None:
+        return dataset_session
+    inverse = {d: k for k, d in model.sessions.items()}
+    return inverse[0 if dataset_session is None else dataset_session]
+
+
+def _dataset_sessions(model, n: int) -> list[int | None]:
+    """Dataset sessions a model has stores on (``None``: the one session of a dataset)."""
+    if n == 1:
+        return [None]
+    return sorted(model.sessions.values()) if model.sessions is not None else list(range(n))
+
+
+def plan_stores(config: Mapping) -> dict[str, tuple[str, int | None]]:
+    """Activation stores of a run: store name -> (model name, dataset session id).
+
+    A model on a single-session dataset has one store named like the model
+    (session ``None``); on an ``n``-session dataset it has one store per session, named
+    ``<model>_session<k>`` (session ``k``). A loaded model with a ``session`` mapping has
+    stores on the mapped dataset sessions only.
+    """
+    stores: dict[str, tuple[str, int | None]] = {}
+    expected = 0
+    for m in config["_models"]:
+        sessions = _dataset_sessions(m, n_sessions(config["datasets"][m.dataset]))
+        expected += len(sessions)
+        for k in sessions:
+            stores[m.name if k is None else f"{m.name}_session{k}"] = (m.name, k)
+    if len(stores) != expected:
+        raise ConfigError(
+            "two models give activation stores with the same name (a model named "
+            "'<other>_session<k>' collides with the sessions of model '<other>'); rename one"
+        )
+    return stores
+
+
+def plan_cka_pairs(
+    config: Mapping, stores: Mapping[str, tuple[str, int | None]]
+) -> list[tuple[str, str]]:
+    """CKA jobs as (store_a, store_b) pairs.
+
+    ``cka.pairs: all`` gives every unordered pair of stores recorded on the same
+    time points (same dataset and session), each store with itself included, in
+    config order. An explicit list of ``[model_a, model_b]`` gives those pairs
+    (per session for multi-session datasets).
+    """
+    models = {m.name: m for m in config["_models"]}
+    names = list(stores)
+
+    def same_data(a: str, b: str) -> bool:
+        (ma, sa), (mb, sb) = stores[a], stores[b]
+        return models[ma].dataset == models[mb].dataset and sa == sb
+
+    spec = config.get("cka", {}).get("pairs", "all")
+    if spec == "all":
+        return [(a, b) for i, a in enumerate(names) for b in names[i:] if same_data(a, b)]
+    pairs: list[tuple[str, str]] = []
+    for ma, mb in spec:
+        for a in (s for s in names if stores[s][0] == ma):
+            for b in (s for s in names if stores[s][0] == mb):
+                if same_data(a, b) and (a, b) not in pairs:
+                    pairs.append((a, b))
+    return pairs
+
+
+def plan_heatmap_pairs(
+    pairs: Sequence[tuple[str, str]], max_heatmaps: int
+) -> list[tuple[str, str]]:
+    """The pairs that get a layer × layer CKA heatmap: all of them when there are at most
+    ``max_heatmaps`` (config ``cka.max_heatmaps``), else none. Many models give
+    ``n (n + 1) / 2`` pairs (1,275 for 50): too many figures to read or to draw (about 0.35 s
+    each, one job); their values stay in the results table and the corresponding-layers figure.
+    """
+    if max_heatmaps < 0:
+        raise ValueError(f"cka.max_heatmaps must be >= 0, got {max_heatmaps}")
+    return list(pairs) if len(pairs) <= max_heatmaps else []
+
+
+def bootstrap_params(config: Mapping, dataset: str) -> dict:
+    """The ``statistics.bootstrap`` settings of the jobs on ``dataset``, with the block length
+    in samples (``block_length``) resolved from the dataset's bin width."""
+    opts = dict(config.get("statistics", {}).get("bootstrap", {}))
+    if not opts.get("enabled", True):
+        return {"enabled": False}
+    width = dataset_bin_width(config["datasets"][dataset])
+    opts["block_length"] = resolve_block_length(
+        width, opts.get("block_seconds", 2.0), opts.get("block_samples")
+    )
+    opts["bin_width_s"] = None if width != width else width  # NaN -> None
+    return opts
+
+
+def plan_seed_groups(
+    config: Mapping, stores: Mapping[str, tuple[str, int | None]]
+) -> dict[str, list[str]]:
+    """Groups of stores that differ only by training seed (for consistency), with >= 2 runs:
+    the seeds of a trained entry, or the checkpoints of a loaded ``files`` entry.
+
+    Key: the group name (``<group>_session<k>`` on multi-session data); value: its stores.
+    """
+    models = {m.name: m for m in config["_models"]}
+    groups: dict[str, list[str]] = {}
+    for store, (model, session) in stores.items():
+        m = models[model]
+        if m.baseline:  # trained seeds and loaded checkpoints (`files`) of one config entry
+            continue
+        key = m.group if session is None else f"{m.group}_session{session}"
+        groups.setdefault(key, []).append(store)
+    return {k: v for k, v in groups.items() if len(v) >= 2}
+
+
+def plan_recordings(
+    config: Mapping, stores: Mapping[str, tuple[str, int | None]]
+) -> dict[str, list[str]]:
+    """Stores grouped by the recording they were extracted from (dataset and session)."""
+    models = {m.name: m for m in config["_models"]}
+    out: dict[str, list[str]] = {}
+    for store, (model, session) in stores.items():
+        dataset = models[model].dataset
+        key = dataset if session is None else f"{dataset}_session{session}"
+        out.setdefault(key, []).append(store)
+    return out
+
+
+def plan_cka_jobs(
+    pairs: Sequence[tuple[str, str]],
+    recordings: Mapping[str, Sequence[str]],
+    stores_per_job: int,
+) -> dict[str, list[tuple[str, str]]]:
+    """Group CKA pairs into jobs: job name -> the pairs it computes.
+
+    The stores of each recording are cut, in order, into blocks of ``stores_per_job``; one
+    job per pair of blocks ``(i <= j)`` computes every planned pair between them from one
+    stacked covariance (a job reads each of its stores once). A recording with at most
+    ``stores_per_job`` stores is one job named like the recording; otherwise jobs are named
+    ``<recording>_block<i>-<j>``. Jobs without planned pairs are dropped.
+    """
+    if int(stores_per_job) < 1:
+        raise ValueError(f"stores_per_job must be >= 1, got {stores_per_job}")
+    jobs: dict[str, list[tuple[str, str]]] = {}
+    for recording, stores in recordings.items():
+        size = int(stores_per_job)
+        block = {s: k // size for k, s in enumerate(stores)}
+        n_blocks = (len(stores) + size - 1) // size
+        for a, b in pairs:
+            if a not in block or b not in block:
+                continue
+            i, j = sorted((block[a], block[b]))
+            name = recording if n_blocks == 1 else f"{recording}_block{i}-{j}"
+            jobs.setdefault(name, []).append((a, b))
+    return jobs
+
+
+def job_stores(pairs: Sequence[tuple[str, str]]) -> list[str]:
+    """The stores a list of pairs reads, each once, in first-use order."""
+    return list(dict.fromkeys(s for pair in pairs for s in pair))
