@@ -13,6 +13,8 @@ label's unit, e.g. ``m``); ``""`` for unitless values (R², CKA, accuracy ...). 
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -145,3 +147,115 @@ def combine(paths: Sequence[str | os.PathLike]) -> pd.DataFrame:
 def load_summary(path: str | os.PathLike = "results/summary.csv") -> pd.DataFrame:
     """Load the tidy results table produced by the workflow (``results/summary.csv``)."""
     return read_rows(path)
+
+
+# --------------------------------------------------------------------------- model sheet
+
+#: columns of ``results/models.tsv`` (one row per activation store), in this order
+MODEL_SHEET_COLUMNS: tuple[str, ...] = (
+    "store",
+    "model",
+    "group",
+    "seed_group",
+    "seed",
+    "kind",
+    "method",
+    "dataset",
+    "session",
+    "model_session",
+    "source_file",
+    "sweep_base",
+    "varied",
+    "architecture",
+    "output_dimension",
+    "temperature",
+    "temperature_mode",
+    "conditional",
+    "labels",
+    "control",
+    "max_iterations",
+    "num_hidden_units",
+)
+#: sheet columns holding JSON (a mapping or a list)
+_JSON_COLUMNS = ("varied", "labels")
+_SHEET_INTEGERS = (
+    "seed",
+    "session",
+    "model_session",
+    "output_dimension",
+    "max_iterations",
+    "num_hidden_units",
+)
+
+
+def write_model_sheet(rows: Sequence[Mapping], path: str | os.PathLike) -> Path:
+    """Write the model sheet (tab-separated, atomically; empty cell = not applicable).
+
+    ``rows``: one mapping per store with keys from :data:`MODEL_SHEET_COLUMNS`; ``varied``
+    and ``labels`` are written as JSON.
+    """
+    extra = sorted({k for r in rows for k in r} - set(MODEL_SHEET_COLUMNS))
+    if extra:
+        raise ValueError(f"unknown model sheet columns {extra}; valid: {list(MODEL_SHEET_COLUMNS)}")
+    records = []
+    for r in rows:
+        record = {}
+        for c in MODEL_SHEET_COLUMNS:
+            value = r.get(c)
+            if c in _JSON_COLUMNS and value is not None:
+                value = json.dumps(value, sort_keys=True)
+            text = "" if value is None else str(value)
+            if any(ch in text for ch in "\t\n\r"):
+                raise ValueError(f"model sheet: {c} of {r.get('store')!r} holds a tab or newline")
+            record[c] = value if value is not None else ""
+        records.append(record)
+    frame = pd.DataFrame(records, columns=list(MODEL_SHEET_COLUMNS))
+    write_sidecar(path)
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, sep="\t", index=False, quoting=csv.QUOTE_NONE)
+    return Path(path)
+
+
+def read_model_sheet(path: str | os.PathLike = "results/models.tsv") -> pd.DataFrame:
+    """The model sheet as written by :func:`write_model_sheet`: text columns as strings,
+    ``seed``/``session``/... as nullable integers, ``varied``/``labels`` decoded from JSON.
+
+    Raises:
+        FileNotFoundError: no sheet at ``path``.
+        ValueError: its columns differ from :data:`MODEL_SHEET_COLUMNS`.
+    """
+    frame = pd.read_csv(
+        path, sep="\t", dtype=str, keep_default_na=False, quoting=csv.QUOTE_NONE
+    )
+    if tuple(frame.columns) != MODEL_SHEET_COLUMNS:
+        raise ValueError(
+            f"{path}: columns {list(frame.columns)} differ from the model sheet "
+            f"{list(MODEL_SHEET_COLUMNS)}"
+        )
+    for c in _SHEET_INTEGERS:
+        frame[c] = pd.to_numeric(frame[c].replace("", None)).astype("Int64")
+    frame["temperature"] = pd.to_numeric(frame["temperature"].replace("", None))
+    for c in _JSON_COLUMNS:
+        frame[c] = frame[c].map(lambda v: json.loads(v) if v else None)
+    return frame
+
+
+def join_model_sheet(summary: pd.DataFrame, sheet: pd.DataFrame | None) -> pd.DataFrame:
+    """``summary`` with the columns ``group``, ``seed`` and ``kind`` of each row's ``model``
+    from the model sheet (matched on ``store``; a noise-ceiling row, whose ``model`` is a seed
+    group, gets that group's ``group``). Rows of models not in the sheet get ``group`` =
+    their model, no seed and an empty kind; ``sheet=None`` gives every row that."""
+    out = summary.copy()
+    models = out["model"].astype(str)
+    group = dict(zip(sheet["store"], sheet["group"], strict=True)) if sheet is not None else {}
+    if sheet is not None:
+        for seed_group, g in zip(sheet["seed_group"], sheet["group"], strict=True):
+            group.setdefault(seed_group, g)
+        seed = dict(zip(sheet["store"], sheet["seed"], strict=True))
+        kind = dict(zip(sheet["store"], sheet["kind"], strict=True))
+    else:
+        seed, kind = {}, {}
+    out["group"] = [group.get(m, m) for m in models]
+    out["seed"] = pd.array([seed.get(m) for m in models], dtype="Int64")
+    out["kind"] = [kind.get(m, "") for m in models]
+    return out

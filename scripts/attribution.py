@@ -10,7 +10,7 @@ from cebra_lens_core.results import write_rows
 
 log = setup_job(snakemake)
 params = snakemake.params
-options = {k: v for k, v in params.options.items() if k not in ("enabled", "threads")}
+options = dict(params.options)
 dataset = read_dataset(snakemake.input.dataset)
 model = load_model(snakemake.input.model, device=resolve_device(params.device), trust=params.trust)
 rows, arrays = attribution_analysis(

@@ -7,11 +7,12 @@ from cebra_lens_core.analyses import load_arrays
 from cebra_lens_core.pipeline.job import setup_job
 from cebra_lens_core.plots import comparison
 from cebra_lens_core.plots.common import save_figure
-from cebra_lens_core.results import load_summary
+from cebra_lens_core.results import load_summary, read_model_sheet
 
 log = setup_job(snakemake)
 summary = load_summary(snakemake.input.summary)
-models = snakemake.params.models
+# store -> its row of the model sheet (model, group, seed, kind, method, sweep settings)
+models = {row["store"]: row for row in read_model_sheet(snakemake.input.models).to_dict("records")}
 labels = snakemake.params.labels
 scores = comparison.embedding_scores(summary, models, labels)
 log.info("embedding scores of %d stores", scores["store"].nunique() if len(scores) else 0)

@@ -3,10 +3,13 @@
 
 from cebra_lens_core.pipeline.job import setup_job
 from cebra_lens_core.plots.common import NoRowsError, placeholder_figure, save_figure
-from cebra_lens_core.results import load_summary
+from cebra_lens_core.results import join_model_sheet, load_summary, read_model_sheet
 
 log = setup_job(snakemake)
-summary = load_summary(snakemake.input.summary)
+# group, seed and kind of every model come from the model sheet (names are never parsed)
+summary = join_model_sheet(
+    load_summary(snakemake.input.summary), read_model_sheet(snakemake.input.models)
+)
 
 
 def draw(name):

@@ -154,3 +154,17 @@ def test_planning_the_default_config_imports_neither_torch_nor_cebra():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_figures_never_parse_names():
+    """plots/ reads group, seed and kind from the model sheet: no regular expressions."""
+    users = [
+        str(path.relative_to(ROOT))
+        for path in sorted((PACKAGE / "plots").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Import)
+        and any(a.name == "re" for a in node.names)
+        or isinstance(node, ast.ImportFrom)
+        and node.module == "re"
+    ]
+    assert users == []

@@ -91,3 +91,75 @@ def test_combine_sorted(tmp_path):
 def test_missing_file():
     with pytest.raises(FileNotFoundError, match="nope.csv"):
         load_summary("nope.csv")
+
+
+def _sheet_rows():
+    return [
+        {
+            "store": "beh_seed0",
+            "model": "beh_seed0",
+            "group": "beh",
+            "seed_group": "beh",
+            "seed": 0,
+            "kind": "trained",
+            "method": "cebra",
+            "dataset": "hippo",
+            "labels": ["position", "direction"],
+            "varied": {"output_dimension": 3},
+            "temperature": 1.0,
+        },
+        {
+            "store": "within_a",  # a name that looks like a seed of `within`: never parsed
+            "model": "within_a",
+            "group": "within_a",
+            "seed_group": "within_a",
+            "seed": -1,
+            "kind": "loaded",
+            "method": "cebra",
+            "dataset": "hippo",
+            "source_file": "models/within_a.pt",
+            "session": 1,
+            "model_session": 0,
+        },
+    ]
+
+
+def test_model_sheet_round_trip(tmp_path):
+    from cebra_lens_core.results import (
+        MODEL_SHEET_COLUMNS,
+        read_model_sheet,
+        write_model_sheet,
+    )
+
+    path = write_model_sheet(_sheet_rows(), tmp_path / "models.tsv")
+    header = path.read_text().splitlines()[0].split("\t")
+    assert tuple(header) == MODEL_SHEET_COLUMNS
+    sheet = read_model_sheet(path)
+    assert sheet["store"].tolist() == ["beh_seed0", "within_a"]
+    assert sheet["seed"].tolist() == [0, -1]
+    assert sheet["labels"].tolist() == [["position", "direction"], None]
+    assert sheet["varied"].tolist()[0] == {"output_dimension": 3}
+    assert pd.isna(sheet["session"][0]) and sheet["session"][1] == 1
+    assert sheet["source_file"].tolist() == ["", "models/within_a.pt"]
+    with pytest.raises(ValueError, match="unknown model sheet columns"):
+        write_model_sheet([{"store": "x", "colour": "red"}], tmp_path / "bad.tsv")
+
+
+def test_join_model_sheet_adds_group_seed_and_kind(tmp_path):
+    from cebra_lens_core.results import join_model_sheet, read_model_sheet, write_model_sheet
+
+    sheet = read_model_sheet(write_model_sheet(_sheet_rows(), tmp_path / "models.tsv"))
+    summary = make_rows(
+        [
+            {"analysis": "rdm", "model": "beh_seed0", "metric": "oracle_similarity"},
+            {"analysis": "rdm", "model": "beh", "metric": "noise_ceiling_low"},  # a seed group
+            {"analysis": "rdm", "model": "within_a", "metric": "oracle_similarity"},
+            {"analysis": "rdm", "model": "elsewhere", "metric": "oracle_similarity"},
+        ]
+    )
+    joined = join_model_sheet(summary, sheet)
+    assert joined["group"].tolist() == ["beh", "beh", "within_a", "elsewhere"]
+    assert joined["seed"].tolist()[0] == 0 and joined["seed"].tolist()[2] == -1
+    assert pd.isna(joined["seed"][1]) and pd.isna(joined["seed"][3])
+    assert joined["kind"].tolist() == ["trained", "", "loaded", ""]
+    assert join_model_sheet(summary, None)["group"].tolist() == summary["model"].tolist()

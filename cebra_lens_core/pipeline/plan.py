@@ -173,3 +173,85 @@ def plan_cka_jobs(
 def job_stores(pairs: Sequence[tuple[str, str]]) -> list[str]:
     """The stores a list of pairs reads, each once, in first-use order."""
     return list(dict.fromkeys(s for pair in pairs for s in pair))
+
+
+#: settings of a config section that steer planning, resources or figures only: a compute
+#: job never receives them, so changing one reruns no compute job (only the figures or the
+#: plan that use it). Every analysis section also has ``enabled``.
+NOT_JOB_SETTINGS: dict[str, tuple[str, ...]] = {
+    "cka": ("max_heatmaps", "stores_per_job", "pairs"),
+    "embedding": ("color_label", "marker_label"),
+    "single_unit": ("plot_layer",),
+    "attribution": ("threads",),
+}
+
+
+def job_settings(section: str, settings: Mapping) -> dict:
+    """The settings of config section ``section`` (``cka`` or an analysis name) that its
+    compute jobs use: all but ``enabled`` and :data:`NOT_JOB_SETTINGS` (what Snakemake's
+    ``params`` of the job hold, so only a change of these reruns it)."""
+    dropped = {"enabled", *NOT_JOB_SETTINGS.get(section, ())}
+    return {k: v for k, v in settings.items() if k not in dropped}
+
+
+def model_kind(model) -> str:
+    """What a model is, for the model sheet: ``baseline`` (PCA, t-SNE, UMAP), ``loaded``
+    (a user's file), ``control`` (trained on shuffled labels or time), else ``trained``."""
+    if model.baseline:
+        return "baseline"
+    if model.file is not None:
+        return "loaded"
+    if model.training.get("control", "none") not in ("none", None, ""):
+        return "control"
+    return "trained"
+
+
+def plan_model_sheet(
+    config: Mapping, stores: Mapping[str, tuple[str, int | None]]
+) -> list[dict]:
+    """One row per activation store: what the figures and the report need to know about it
+    (``results/models.tsv``; columns :data:`cebra_lens_core.results.MODEL_SHEET_COLUMNS`).
+
+    ``group``: the config entry (models differing only by seed share it); ``seed_group``: the
+    key of its seed group (``<group>`` or ``<group>_session<k>``, the ``model`` of noise-ceiling
+    rows); ``seed``: training seed, or the checkpoint's index for a ``files`` list (``-1``
+    for one loaded file); ``method``: ``cebra`` or the baseline; the sweep settings follow.
+    """
+    models = {m.name: m for m in config["_models"]}
+    rows = []
+    for store, (name, session) in stores.items():
+        m = models[name]
+        described = m.describe()
+        rows.append(
+            {
+                "store": store,
+                "model": m.name,
+                "group": m.group,
+                "seed_group": m.group if session is None else f"{m.group}_session{session}",
+                "seed": m.seed,
+                "kind": model_kind(m),
+                "method": m.kind,
+                "dataset": m.dataset,
+                "session": session,
+                "model_session": store_model_session(m, session),
+                "source_file": m.file or "",
+                "sweep_base": m.sweep_base,
+                "varied": dict(m.varied),
+                **{k: described[k] for k in SWEEP_SETTINGS if k in described},
+            }
+        )
+    return rows
+
+
+#: model settings the sheet carries (what comparison figures sweep over)
+SWEEP_SETTINGS = (
+    "architecture",
+    "output_dimension",
+    "temperature",
+    "temperature_mode",
+    "conditional",
+    "labels",
+    "control",
+    "max_iterations",
+    "num_hidden_units",
+)

@@ -53,7 +53,7 @@ def plot_alignment(summary: pd.DataFrame) -> plt.Figure:
         )
     everything = pd.concat([p[-1] for p in panels] + [pr], ignore_index=True)
     axis = LayerAxis.from_rows(everything)
-    styles = model_styles(everything["model"])
+    styles = model_styles(everything)
     best = summary[(summary["analysis"] == "best_layer") & (summary["variant"] == "test")]
     n_cols = 2  # a 2 × 2 grid: readable text at the report's width (one row was 2,317 px)
     n_rows = math.ceil((len(panels) + 1) / n_cols)
@@ -106,7 +106,7 @@ def plot_alignment(summary: pd.DataFrame) -> plt.Figure:
     ax.set_title("dimensionality, training split", fontsize=9)
     axis.apply(ax)
     ax.grid(alpha=0.3)
-    handles = group_legend_handles(everything["model"])
+    handles = group_legend_handles(everything)
     handles.append(
         Line2D(
             [],

@@ -4,7 +4,8 @@ baselines (PCA ...), and hypotheses (which labels a model is trained with).
 Every score is read from the results table at each model's last layer (the embedding):
 decoding ``r2`` of the continuous labels on the test split, averaged over the labels chosen
 (``labels``; default every continuous label decoded), per decoder (``ridge``, ``knn``).
-``models`` maps each store to its settings (:meth:`cebra_lens_core.pipeline.config.ModelEntry.describe`).
+``models`` maps each store to its row of the model sheet (``results/models.tsv``,
+:func:`cebra_lens_core.results.read_model_sheet`): ``method`` (cebra, pca ...), sweep settings.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def embedding_scores(
             continue
         top = part[part["layer"] == part["layer"].max()]
         for decoder, d in top.groupby("variant"):
-            settings = {k: v for k, v in models[store].items() if k != "name"}
+            settings = {k: v for k, v in models[store].items() if k != "store"}
             out.append({"store": store, "decoder": decoder, "r2": d["value"].mean(), **settings})
     return pd.DataFrame(out)
 
@@ -66,7 +67,7 @@ def _sweep(scores: pd.DataFrame, setting: str) -> pd.DataFrame:
     """CEBRA rows of sweeps over ``setting``: the sweep's base model and its variants."""
     if not len(scores):
         return scores
-    cebra = scores[(scores["kind"] == "cebra") & (scores["sweep_base"] != "")]
+    cebra = scores[(scores["method"] == "cebra") & (scores["sweep_base"] != "")]
     keep = cebra["varied"].map(lambda v: not v or setting in v)
     return cebra[keep]
 
@@ -88,7 +89,7 @@ def plot_dimension_sweep(scores: pd.DataFrame) -> plt.Figure:
     """R² of the embedding vs output dimension, one panel per dataset; CEBRA sweeps in colour
     (ridge solid, kNN dashed), baselines of the same dimension in grey."""
     sweep = _sweep(scores, "output_dimension")
-    baselines = scores[scores["kind"] != "cebra"] if len(scores) else scores
+    baselines = scores[scores["method"] != "cebra"] if len(scores) else scores
     datasets = sorted(set(_datasets(sweep)) | set(_datasets(baselines)))
     fig, axes = _panels(len(datasets))
     if not datasets:
@@ -96,7 +97,7 @@ def plot_dimension_sweep(scores: pd.DataFrame) -> plt.Figure:
     for ax, dataset in zip(axes, datasets, strict=False):
         for source, colour_of in ((sweep, None), (baselines, _BASELINE_COLOURS)):
             part = source[source["dataset"] == dataset]
-            key = "sweep_base" if colour_of is None else "kind"
+            key = "sweep_base" if colour_of is None else "method"
             several = part[key].nunique() > 1
             for (name, decoder), d in _averaged(part, [key, "decoder", "output_dimension"]).groupby(
                 [key, "decoder"]
@@ -201,14 +202,14 @@ def plot_baseline_embeddings(
     rows = []
     for dataset in sorted({m["dataset"] for m in models.values()}):
         here = [s for s, m in models.items() if m["dataset"] == dataset and s in embeddings]
-        cebra = [s for s in here if models[s]["kind"] == "cebra"]
+        cebra = [s for s in here if models[s]["method"] == "cebra"]
         if not cebra:
             continue
         dim = models[cebra[0]].get("output_dimension")
         baselines = [
             s
             for s in here
-            if models[s]["kind"] != "cebra" and models[s].get("output_dimension") == dim
+            if models[s]["method"] != "cebra" and models[s].get("output_dimension") == dim
         ]
         rows.append([cebra[0], *baselines])
     n_cols = max((len(r) for r in rows), default=1)
@@ -228,7 +229,7 @@ def plot_baseline_embeddings(
             ax.set_axis_on()
             ax.scatter(xy[:, 0], xy[:, 1], c=colour, s=3, cmap="viridis", linewidths=0)
             model = models[store]
-            ax.set_title(f"{store}\n{model['kind']}, d={model.get('output_dimension')}", fontsize=8)
+            ax.set_title(f"{store}\n{model['method']}, d={model.get('output_dimension')}", fontsize=8)
             ax.set_xticks([])
             ax.set_yticks([])
     if not rows:
@@ -241,7 +242,7 @@ def plot_hypothesis(summary: pd.DataFrame, models: Mapping[str, Mapping]) -> plt
     """Which labels are encoded: per model, the test-split goodness of fit (bits) and the
     embedding's test decoding score per label (R² for continuous, accuracy for discrete);
     shuffled controls hatched."""
-    stores = [s for s in models if models[s]["kind"] == "cebra"]
+    stores = [s for s in models if models[s]["method"] == "cebra"]
     gof = summary[
         (summary["analysis"] == "goodness_of_fit")
         & (summary["metric"] == "goodness_of_fit_bits")
@@ -257,7 +258,7 @@ def plot_hypothesis(summary: pd.DataFrame, models: Mapping[str, Mapping]) -> plt
     fig, axes = plt.subplots(1, 2, figsize=(max(7.0, 0.9 * len(stores) + 3), 3.4))
     x = np.arange(len(stores))
     hatches = ["//" if models[s].get("control", "none") != "none" else "" for s in stores]
-    bits = [gof.loc[gof["model"] == models[s]["name"], "value"].mean() for s in stores]
+    bits = [gof.loc[gof["model"] == models[s]["model"], "value"].mean() for s in stores]
     axes[0].bar(x, bits, hatch=hatches, color="tab:blue", edgecolor="white")
     axes[0].set_ylabel("goodness of fit, test (bits)")
     labels = sorted(dec["label"].unique())

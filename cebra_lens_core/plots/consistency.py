@@ -10,12 +10,19 @@ import pandas as pd
 from matplotlib.gridspec import GridSpec
 
 from cebra_lens_core.plots.common import annotate_cells, short_layer_label
-from cebra_lens_core.plots.rdm import LayerAxis, group_colours, model_group
+from cebra_lens_core.plots.rdm import LayerAxis, group_colours, model_groups
 
 
-def _run_label(model: str, group: str) -> str:
-    """``offset10_behavior_seed1`` in group ``offset10_behavior`` -> ``seed1``."""
-    return model[len(group) :].lstrip("_") or model if model.startswith(group) else model
+def run_labels(rows: pd.DataFrame) -> dict[str, str]:
+    """Tick label of each run: ``seed <k>`` from the rows' ``seed`` column (the model sheet)
+    when the run has one (``k >= 0``), else the model name."""
+    if "seed" not in rows.columns:
+        return {str(m): str(m) for m in rows["model"]}
+    labels = {}
+    for model, seed in zip(rows["model"], rows["seed"], strict=True):
+        known = seed is not None and not pd.isna(seed) and int(seed) >= 0
+        labels[str(model)] = f"seed {int(seed)}" if known else str(model)
+    return labels
 
 
 def consistency_matrix_from_summary(rows: pd.DataFrame, layer: int) -> tuple[np.ndarray, list[str]]:
@@ -54,9 +61,10 @@ def plot_consistency(summary: pd.DataFrame) -> plt.Figure:
         )
         ax.set_axis_off()
         return fig
-    rows["group"] = rows["model"].map(model_group)
+    rows["group"] = rows["model"].map(model_groups(rows))
     groups = sorted(rows["group"].unique())
-    colours = group_colours(rows["model"])
+    colours = group_colours(rows)
+    labels = run_labels(rows)
     n_cols = math.ceil(math.sqrt(len(groups)))
     n_rows = math.ceil(len(groups) / n_cols)
     max_runs = max(len(set(p["model"]) | set(p["other_model"])) for _, p in rows.groupby("group"))
@@ -78,7 +86,7 @@ def plot_consistency(summary: pd.DataFrame) -> plt.Figure:
         last = int(part["layer"].max())
         matrix, runs = consistency_matrix_from_summary(part, last)
         im = ax.imshow(matrix, vmin=vmin, vmax=1.0, cmap=cmap, origin="upper")
-        ticks = [_run_label(r, group) for r in runs]
+        ticks = [labels.get(r, r) for r in runs]
         ax.set_xticks(range(len(runs)), ticks, rotation=45, ha="right", fontsize=7)
         ax.set_yticks(range(len(runs)), ticks, fontsize=7)
         annotate_cells(ax, matrix, vmin)

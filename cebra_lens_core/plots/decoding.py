@@ -14,7 +14,7 @@ from cebra_lens_core.plots.rdm import (
     LayerAxis,
     group_colours,
     group_legend_handles,
-    model_group,
+    model_groups,
     reference_rows,
     select_rows,
 )
@@ -45,7 +45,7 @@ def _draw_lines(
         line_rows = line_rows.sort_values("layer")
         decoder, shuffled = _decoder_of(variant)
         linestyle, marker = DECODER_STYLES.get(decoder, _FALLBACK_STYLE)
-        colour = colours[model_group(model)]
+        colour = colours[model_groups(line_rows)[model]]
         x = axis.x(model, line_rows["layer"])
         y = line_rows["value"].to_numpy(dtype=float)
         style = (
@@ -94,8 +94,8 @@ def _scaled(rows: pd.DataFrame, factor: float) -> pd.DataFrame:
     return rows
 
 
-def _legend_handles(models, decoders: list[str], chance: bool) -> list[Line2D]:
-    handles = group_legend_handles(models, seeds=False)
+def _legend_handles(rows: pd.DataFrame, decoders: list[str], chance: bool) -> list[Line2D]:
+    handles = group_legend_handles(rows, seeds=False)
     for d in decoders:
         linestyle, marker = DECODER_STYLES.get(d, _FALLBACK_STYLE)
         handles.append(Line2D([], [], color="0.2", linestyle=linestyle, marker=marker, label=d))
@@ -122,7 +122,7 @@ def plot_decoding(summary: pd.DataFrame) -> plt.Figure:
     drawn_refs: set[str] = set()
     panels = sorted(rows.groupby(["label", "metric"]).groups, key=lambda lm: (lm[1] != "r2", lm[0]))
     axis = LayerAxis.from_rows(rows)
-    colours = group_colours(rows["model"])
+    colours = group_colours(rows)
     chance_rows = summary[
         (summary["analysis"] == "decoding") & (summary["metric"] == "chance_level")
     ]
@@ -193,8 +193,7 @@ def plot_decoding(summary: pd.DataFrame) -> plt.Figure:
         axis.apply(ax)
         ax.grid(alpha=0.3)
     fig.legend(
-        handles=_legend_handles(rows["model"], _decoders(rows), any_chance)
-        + reference_handles(drawn_refs),
+        handles=_legend_handles(rows, _decoders(rows), any_chance) + reference_handles(drawn_refs),
         loc="outside right center",
         fontsize=7,
     )
@@ -217,7 +216,7 @@ def plot_decoding_error(
     drawn_refs: set[str] = set()
     labels = sorted(rows["label"].unique())
     axis = LayerAxis.from_rows(rows)
-    colours = group_colours(rows["model"])
+    colours = group_colours(rows)
     units = dict(units or {})
     fig, axes = plt.subplots(
         1,
@@ -237,8 +236,7 @@ def plot_decoding_error(
         axis.apply(ax)
         ax.grid(alpha=0.3)
     fig.legend(
-        handles=_legend_handles(rows["model"], _decoders(rows), False)
-        + reference_handles(drawn_refs),
+        handles=_legend_handles(rows, _decoders(rows), False) + reference_handles(drawn_refs),
         loc="outside right center",
         fontsize=7,
     )

@@ -30,7 +30,7 @@ def plot_participation_ratio(summary: pd.DataFrame) -> plt.Figure:
         summary[(summary["analysis"] == "dimensionality") & (summary["metric"] == "n_units")]
     )
     axis = LayerAxis.from_rows(pd.concat([rows, widths], ignore_index=True))
-    styles = model_styles(rows["model"])
+    styles = model_styles(rows)
     fig, ax = plt.subplots(figsize=(7.6, 4.2), layout="constrained")
     drawn: set[tuple] = set()
     for model, part in widths.groupby("model", sort=True):
@@ -57,7 +57,7 @@ def plot_participation_ratio(summary: pd.DataFrame) -> plt.Figure:
     ax.set_ylim(0.0, 1.08 * top)
     ax.set_ylabel("participation ratio\n(effective number of dimensions)")
     ax.grid(alpha=0.3)
-    handles = group_legend_handles(rows["model"]) + reference_handles(drawn_refs)
+    handles = group_legend_handles(rows) + reference_handles(drawn_refs)
     if not widths.empty:
         handles.append(
             Line2D(

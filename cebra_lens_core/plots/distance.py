@@ -45,7 +45,7 @@ def plot_distances(summary: pd.DataFrame) -> plt.Figure:
     columns = sorted(
         rows.groupby(["label", "variant"]).groups, key=lambda lv: (lv[0], order.get(lv[1], 99), lv)
     )
-    styles = model_styles(rows["model"])
+    styles = model_styles(rows)
     axis = LayerAxis.from_rows(rows)
     fig, axes = plt.subplots(
         len(kinds),
@@ -85,7 +85,7 @@ def plot_distances(summary: pd.DataFrame) -> plt.Figure:
             axis.apply(ax, xlabel=r == len(kinds) - 1)
             if r < len(kinds) - 1:
                 ax.tick_params(labelbottom=False)
-    handles = group_legend_handles(rows["model"]) + reference_handles(drawn_refs)
+    handles = group_legend_handles(rows) + reference_handles(drawn_refs)
     if np.isfinite(rows["ci_low"].to_numpy(dtype=float)).any():
         handles.append(
             Patch(facecolor="0.5", alpha=0.25, label="bootstrap interval (ci_low–ci_high)")

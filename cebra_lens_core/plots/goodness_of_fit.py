@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
 
-from cebra_lens_core.plots.rdm import model_group, select_rows
+from cebra_lens_core.plots.rdm import model_groups, select_rows
 
 #: bar colour per split; other variants get the next colours of ``tab10``
 SPLIT_COLOURS = {"train": "#4c72b0", "test": "#dd8452"}
@@ -18,7 +18,8 @@ def plot_goodness_of_fit(summary: pd.DataFrame) -> plt.Figure:
     ``goodness_of_fit_bits``): one group of bars per model, the training and test split
     side by side, value printed on each bar. Higher is better; 0 = chance."""
     rows = select_rows(summary, "goodness_of_fit", "goodness_of_fit_bits", "plot_goodness_of_fit")
-    models = sorted(rows["model"].unique(), key=lambda m: (model_group(m), m))
+    groups = model_groups(rows)
+    models = sorted(rows["model"].unique(), key=lambda m: (groups[m], m))
     variants = [v for v in SPLIT_COLOURS if (rows["variant"] == v).any()]
     variants += sorted(set(rows["variant"]) - set(variants))
     cmap = plt.get_cmap("tab10")

@@ -1,14 +1,14 @@
 """RDM figures: the RDM of every layer, RDM-vs-oracle score across layers, layer × layer RSA.
 
 Also holds the small styling helpers shared by the layer-analysis figures (model groups and
-their colours, layer tick labels, row selection with a clear error).
+their colours, read from the ``group`` column the model sheet adds; layer tick labels; row
+selection with a clear error).
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
@@ -27,7 +27,6 @@ from cebra_lens_core.plots.common import (
     without_references,
 )
 
-_SEED_RE = re.compile(r"_seed(\d+)$")
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 _LINESTYLES = ("-", "--", ":", "-.")
 
@@ -37,28 +36,38 @@ _LINESTYLES = ("-", "--", ":", "-.")
 # --------------------------------------------------------------------------------------
 
 
-def model_group(model: str) -> str:
-    """The configuration a model belongs to: its name without the ``_seed<k>`` suffix."""
-    return _SEED_RE.sub("", str(model))
+def model_groups(rows: pd.DataFrame) -> dict[str, str]:
+    """``model -> group`` of the rows: their ``group`` column (from the model sheet,
+    :func:`cebra_lens_core.results.join_model_sheet`); without it every model is its own group
+    (names are never parsed)."""
+    models = [str(m) for m in rows["model"]]
+    if "group" not in rows.columns:
+        return {m: m for m in models}
+    groups = [
+        str(g) if isinstance(g, str) and g else m
+        for m, g in zip(models, rows["group"], strict=True)
+    ]
+    return dict(zip(models, groups, strict=True))
 
 
-def group_colours(models: Iterable[str]) -> dict[str, tuple]:
-    """Colour per model group (sorted group names, ``tab10`` then ``tab20``)."""
-    groups = sorted({model_group(m) for m in models})
+def group_colours(rows: pd.DataFrame) -> dict[str, tuple]:
+    """Colour per model group of the rows (sorted group names, ``tab10`` then ``tab20``)."""
+    groups = sorted(set(model_groups(rows).values()))
     cmap = plt.get_cmap("tab10" if len(groups) <= 10 else "tab20")
     return {g: cmap(i % cmap.N) for i, g in enumerate(groups)}
 
 
-def model_styles(models: Iterable[str]) -> dict[str, dict]:
-    """Line style per model: colour from its group; marker and linestyle tell seeds apart.
+def model_styles(rows: pd.DataFrame) -> dict[str, dict]:
+    """Line style per model of the rows: colour from its group; marker and linestyle tell
+    the models of one group (its seeds) apart.
 
     Returns ``model -> {"color", "marker", "linestyle"}`` (keys accepted by ``ax.plot``).
     """
-    models = sorted(set(models))
-    colours = group_colours(models)
+    groups = model_groups(rows)
+    colours = group_colours(rows)
     by_group: dict[str, list[str]] = {}
-    for m in models:
-        by_group.setdefault(model_group(m), []).append(m)
+    for m in sorted(groups):
+        by_group.setdefault(groups[m], []).append(m)
     styles = {}
     for group, members in by_group.items():
         for k, m in enumerate(members):
@@ -188,19 +197,19 @@ def layer_names_of(summary: pd.DataFrame, model: str) -> dict[int, str]:
     return {int(r.layer): str(r.layer_name) for r in rows.drop_duplicates("layer").itertuples()}
 
 
-def group_legend_handles(models: Iterable[str], seeds: bool = True) -> list[Line2D]:
-    """Legend proxies: one per model (``seeds``) or one per group (colour only)."""
-    models = sorted(set(models))
+def group_legend_handles(rows: pd.DataFrame, seeds: bool = True) -> list[Line2D]:
+    """Legend proxies for the models of the rows: one per model (``seeds``) or one per group
+    (colour only, with its number of runs)."""
+    groups = model_groups(rows)
     if seeds:
-        styles = model_styles(models)
-        return [Line2D([], [], label=m, **styles[m]) for m in models]
-    colours = group_colours(models)
+        styles = model_styles(rows)
+        return [Line2D([], [], label=m, **styles[m]) for m in sorted(groups)]
     counts: dict[str, int] = {}
-    for m in models:
-        counts[model_group(m)] = counts.get(model_group(m), 0) + 1
+    for g in groups.values():
+        counts[g] = counts.get(g, 0) + 1
     return [
         Line2D([], [], color=c, lw=2, label=f"{g} ({counts[g]} run{'s' if counts[g] > 1 else ''})")
-        for g, c in colours.items()
+        for g, c in group_colours(rows).items()
     ]
 
 
@@ -271,7 +280,8 @@ def plot_layer_rdms(
     All panels share one colour scale. Raises ``ValueError`` if ``arrays`` has no RDM of
     ``label``.
     """
-    keys = sorted(k for k in arrays if re.fullmatch(rf"{re.escape(label)}/layer_\d+", k))
+    prefix = f"{label}/layer_"
+    keys = sorted(k for k in arrays if k.startswith(prefix) and k[len(prefix) :].isdigit())
     if not keys:
         available = sorted({k.split("/")[0] for k in arrays if "/layer_" in k})
         raise ValueError(
@@ -279,7 +289,7 @@ def plot_layer_rdms(
             f"labels with RDMs: {available}"
         )
     rdms = [np.asarray(arrays[k], dtype=float) for k in keys]
-    indices = [int(k.rsplit("_", 1)[1]) for k in keys]
+    indices = [int(k[len(prefix) :]) for k in keys]
     n_cond = rdms[0].shape[0]
     centres = arrays.get(f"{label}/bin_centres")
     ids = arrays.get(f"{label}/ids")
@@ -346,8 +356,9 @@ def plot_oracle_similarity(summary: pd.DataFrame) -> plt.Figure:
         & summary["metric"].isin(["noise_ceiling_low", "noise_ceiling_high"])
     ]
     panels = sorted(rows.groupby(["label", "variant"]).groups)
-    styles = model_styles(rows["model"])
-    colours = group_colours(list(rows["model"]) + list(ceiling["model"]))
+    styles = model_styles(rows)
+    colours = group_colours(pd.concat([rows, ceiling]))
+    ceiling_groups = model_groups(ceiling)
     axis = LayerAxis.from_rows(pd.concat([rows, ceiling]) if len(ceiling) else rows)
     fig, axes = plt.subplots(
         1,
@@ -369,7 +380,7 @@ def plot_oracle_similarity(summary: pd.DataFrame) -> plt.Figure:
             wide = gpart.pivot_table(index="layer", columns="metric", values="value")
             if not {"noise_ceiling_low", "noise_ceiling_high"} <= set(wide.columns):
                 continue
-            colour = colours.get(model_group(str(group)), "0.5")
+            colour = colours.get(ceiling_groups.get(str(group), str(group)), "0.5")
             ax.fill_between(
                 axis.x(group, wide.index),
                 wide["noise_ceiling_low"].to_numpy(dtype=float),
@@ -393,7 +404,7 @@ def plot_oracle_similarity(summary: pd.DataFrame) -> plt.Figure:
         n_text = f", {int(n.iloc[0])} conditions" if len(n) else ""
         ax.set_title(f"{label}{n_text}", fontsize=10)
         ax.grid(alpha=0.3)
-    handles = group_legend_handles(rows["model"])
+    handles = group_legend_handles(rows)
     if any_band:
         handles.append(
             Patch(facecolor="0.5", alpha=0.25, label="bootstrap interval (ci_low–ci_high)")

@@ -154,3 +154,49 @@ def test_failing_job_writes_its_traceback_into_its_log(tmp_path):
     text = log.read_text()
     assert "the job failed" in text and "Traceback (most recent call last)" in text
     assert "ValueError: labels of the wrong length" in text
+
+
+def test_job_settings_drop_what_only_figures_and_planning_use():
+    from cebra_lens_core.pipeline.plan import job_settings
+
+    cka = {"kinds": ["linear"], "max_heatmaps": 3, "stores_per_job": 4, "pairs": "all", "seed": 0}
+    assert job_settings("cka", cka) == {"kinds": ["linear"], "seed": 0}
+    embedding = {"enabled": True, "max_samples": 10, "color_label": "x", "marker_label": None}
+    assert job_settings("embedding", embedding) == {"max_samples": 10}
+    # sections without figure-only settings keep everything but `enabled`
+    assert job_settings("decoding", {"enabled": True, "k": [1]}) == {"k": [1]}
+
+
+def test_model_sheet_rows_name_group_seed_and_kind_of_every_store():
+    from cebra_lens_core.pipeline.plan import plan_model_sheet
+
+    models = [
+        ModelEntry("beh_seed0", "beh", "two", 0, None, {"output_dimension": 3, "labels": ["x"]}),
+        ModelEntry("beh_seed1", "beh", "two", 1, None, {"output_dimension": 3, "labels": ["x"]}),
+        ModelEntry("shuf", "shuf", "one", 0, None, {"control": "shuffled_labels"}),
+        ModelEntry("mine", "mine", "two", -1, "m.pt", sessions={1: 0}),
+        ModelEntry("pca", "pca", "one", 0, None, {"output_dimension": 3}, kind="pca"),
+    ]
+    config = {
+        "_models": models,
+        "datasets": {
+            "one": {"source": "hippocampus"},
+            "two": {"source": "hippocampus", "params": {"n_sessions": 2}},
+        },
+    }
+    stores = plan_stores(config)
+    sheet = {row["store"]: row for row in plan_model_sheet(config, stores)}
+    assert list(sheet) == list(stores)
+    row = sheet["beh_seed1_session1"]
+    assert (row["model"], row["group"], row["seed"], row["kind"]) == (
+        "beh_seed1",
+        "beh",
+        1,
+        "trained",
+    )
+    assert (row["seed_group"], row["session"], row["model_session"]) == ("beh_session1", 1, 1)
+    assert (row["output_dimension"], row["labels"]) == (3, ["x"])
+    assert sheet["shuf"]["kind"] == "control" and sheet["shuf"]["session"] is None
+    loaded = sheet["mine_session0"]
+    assert (loaded["kind"], loaded["source_file"], loaded["model_session"]) == ("loaded", "m.pt", 1)
+    assert (sheet["pca"]["kind"], sheet["pca"]["method"]) == ("baseline", "pca")

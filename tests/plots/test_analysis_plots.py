@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.colors import to_rgba
 
@@ -16,17 +17,34 @@ from cebra_lens_core.plots.embedding import plot_embedding
 from cebra_lens_core.plots.goodness_of_fit import plot_goodness_of_fit
 from cebra_lens_core.plots.rdm import (
     LayerAxis,
-    model_group,
+    model_groups,
     model_styles,
     plot_layer_rdms,
     plot_oracle_similarity,
     plot_rsa_matrix,
 )
 from cebra_lens_core.plots.single_units import plot_single_units, unit_order
-from cebra_lens_core.results import make_rows
+from cebra_lens_core.results import join_model_sheet, make_rows
 
 MODELS = ("a_seed0", "a_seed1", "b_seed0")
 NAMES = ("conv_in", "block", "norm")
+#: the model sheet of MODELS (and a third seed of `a` for the consistency figure)
+SHEET = pd.DataFrame(
+    {
+        "store": [*MODELS, "a_seed2"],
+        "group": ["a", "a", "b", "a"],
+        "seed_group": ["a", "a", "b", "a"],
+        "seed": [0, 1, 0, 2],
+        "kind": ["trained"] * 4,
+    }
+)
+
+
+def _with_groups(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary as the figure scripts see it: joined with the model sheet."""
+    return join_model_sheet(summary, SHEET)
+
+
 EMPTY = make_rows([{"analysis": "cka", "model": "a_seed0", "metric": "cka", "value": 1.0}])
 
 
@@ -67,9 +85,13 @@ def _expected(offset: float = 0.0, model: str = "a_seed0") -> np.ndarray:
 
 
 def test_groups_share_colours():
-    assert model_group("offset10_behavior_seed12") == "offset10_behavior"
-    assert model_group("plain") == "plain"
-    styles = model_styles(MODELS)
+    rows = _with_groups(make_rows([{"model": m} for m in MODELS]))
+    assert model_groups(rows) == {"a_seed0": "a", "a_seed1": "a", "b_seed0": "b"}
+    # without the model sheet names are never parsed: every model is its own group, even
+    # one whose name looks like a seed of another (the `within_a` bug)
+    plain = make_rows([{"model": m} for m in (*MODELS, "within_a")])
+    assert model_groups(plain) == {m: m for m in (*MODELS, "within_a")}
+    styles = model_styles(rows)
     assert styles["a_seed0"]["color"] == styles["a_seed1"]["color"] != styles["b_seed0"]["color"]
     assert styles["a_seed0"]["marker"] != styles["a_seed1"]["marker"]
 
@@ -139,7 +161,7 @@ def test_layer_rdms_images_and_shared_scale():
 
 def test_oracle_similarity_lines():
     rows = _layer_rows("rdm", "oracle_similarity", label="pos", variant="correlation/spearman")
-    fig = plot_oracle_similarity(make_rows(rows))
+    fig = plot_oracle_similarity(_with_groups(make_rows(rows)))
     ax = fig.axes[0]
     lines = _lines(ax)
     assert set(lines) == set(MODELS)
@@ -249,7 +271,7 @@ def _decoding_summary():
 
 
 def test_decoding_lines_controls_and_chance():
-    fig = plot_decoding(_decoding_summary())
+    fig = plot_decoding(_with_groups(_decoding_summary()))
     # top row: R² and accuracy; below R²: the decoding error (error rows in the summary)
     ax_r2, ax_acc = (ax for ax in fig.axes if ax.lines and "error" not in ax.get_ylabel())
     assert "R²" in ax_r2.get_ylabel() and "accuracy" in ax_acc.get_ylabel()
@@ -330,12 +352,14 @@ def _consistency_summary():
 
 
 def test_consistency_matrix_and_layers():
-    fig = plot_consistency(_consistency_summary())
+    fig = plot_consistency(_with_groups(_consistency_summary()))
     heat = next(ax for ax in fig.axes if ax.images)
     matrix = np.asarray(heat.images[0].get_array().filled(np.nan))
     expected = np.array([[0.7 + 0.01 * a + 0.001 * b for b in range(3)] for a in range(3)])
     np.fill_diagonal(expected, np.nan)
     np.testing.assert_allclose(matrix, expected)
+    # runs are labelled by their seed from the model sheet
+    assert [t.get_text() for t in heat.get_xticklabels()] == ["seed 0", "seed 1", "seed 2"]
     line_ax = next(ax for ax in fig.axes if ax.lines)
     means = np.array([0.5 + 0.1 * i + (0.01 * 6 + 0.001 * 6) / 6 for i in range(3)])
     np.testing.assert_allclose(_lines(line_ax)["a"], means)

@@ -15,10 +15,12 @@ from cebra_lens_core.plots import comparison
 
 
 def _settings(dataset: str, kind: str, dim: int, sweep_base: str) -> dict:
+    """A model-sheet row (only the columns the comparison figures read)."""
     return {
-        "name": f"{sweep_base}_d{dim}",
+        "model": f"{sweep_base}_d{dim}",
         "dataset": dataset,
-        "kind": kind,
+        "method": kind,
+        "kind": "trained" if kind == "cebra" else "baseline",
         "output_dimension": dim,
         "sweep_base": sweep_base if kind == "cebra" else "",
         "varied": {"output_dimension": dim} if kind == "cebra" else {},
@@ -95,7 +97,7 @@ def test_dimension_sweep_draws_each_score_with_a_readable_legend():
             "CEBRA (knn)": ("cebra", "knn"),
             "PCA (ridge)": ("pca", "ridge"),
         }.items():
-            want = scores[(scores["kind"] == kind) & (scores["decoder"] == decoder)]
+            want = scores[(scores["method"] == kind) & (scores["decoder"] == decoder)]
             want = want.sort_values("output_dimension")
             np.testing.assert_array_equal(lines[label].get_xdata(), [1, 2, 3])
             np.testing.assert_allclose(lines[label].get_ydata(), want["r2"], atol=1e-15)

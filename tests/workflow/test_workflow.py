@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from cebra_lens_core.results import read_model_sheet
+
 REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
@@ -123,6 +125,14 @@ def test_tiny_real_run_and_report(tiny_run):
     assert (abs(self_cka["value"].astype(float) - 1) < 1e-9).all()
     assert set(cka["variant"]) == {"linear", "debiased"}
     assert (cka["n"].astype(int) == 200).all()  # 25 % of 800 time bins held out
+
+    # the model sheet: one row per store, group/seed/kind for the figures and the report
+    sheet = read_model_sheet(tmp_path / "results" / "models.tsv")
+    assert sheet["store"].tolist() == ["beh_seed0", "beh_seed1", "mlp"]
+    assert sheet["group"].tolist() == ["beh", "beh", "mlp"]
+    assert sheet["seed"].tolist() == [0, 1, 0]
+    assert set(sheet["kind"]) == {"trained"}
+    assert set(summary.loc[summary["analysis"] != "rdm", "model"]) <= set(sheet["store"])
 
     analyses = set(summary["analysis"])
     assert analyses == {
@@ -286,7 +296,8 @@ def job_counts(output: str) -> dict[str, int]:
 @pytest.mark.workflow
 def test_changed_parameter_reruns_exactly_the_affected_jobs(tiny_run):
     """Snakemake's params trigger: a changed setting reruns its jobs and what reads their
-    outputs, nothing upstream and no unrelated model."""
+    outputs, nothing upstream and no unrelated model; a figure-only setting
+    (`cka.max_heatmaps`, a colour label, the single-unit layer) reruns its figure job only."""
     figures = {"summary": 1, "cka_figures": 1, "summary_figures": 1, "all": 1}
     cka_only = {**TINY, "cka": {"kinds": ["linear"]}}
     mlp_longer = {
@@ -298,7 +309,20 @@ def test_changed_parameter_reruns_exactly_the_affected_jobs(tiny_run):
     }
     nulls = {**TINY, "statistics": {"nulls": {"n_permutations": 19}}}
     bootstrap = {**TINY, "statistics": {"bootstrap": {"n_resamples": 50}}}
+    # figure-only settings rerun their figure job and nothing that computes
+    no_heatmaps = {**TINY, "cka": {**TINY["cka"], "max_heatmaps": 0}}
+    colour = {
+        **TINY,
+        "analyses": {
+            **TINY["analyses"],
+            "embedding": {"max_samples": 100, "color_label": "direction"},
+        },
+    }
+    unit_layer = {**TINY, "analyses": {**TINY["analyses"], "single_unit": {"plot_layer": 0}}}
     expected = {
+        "max_heatmaps": ({"cka_figures": 1, "all": 1}, no_heatmaps),
+        "color_label": ({"embedding_figures": 1, "all": 1}, colour),
+        "plot_layer": ({"single_unit_figures": 1, "all": 1}, unit_layer),
         "cka": ({**figures, "cka": 1}, cka_only),
         "nulls": ({**figures, "cka": 1, "rsa": 1}, nulls),
         "bootstrap": (
@@ -322,6 +346,7 @@ def test_changed_parameter_reruns_exactly_the_affected_jobs(tiny_run):
                 "attribution": 1,
                 "rsa": 1,
                 "training_figure": 1,
+                "model_sheet": 1,  # it lists each model's max_iterations
             },
             mlp_longer,
         ),

@@ -8,7 +8,7 @@ rule alignment:
         table=f"{R}/alignment/{{store}}.csv",
         arrays=f"{R}/alignment/{{store}}.npz",
     params:
-        options=ANALYSES["alignment"],
+        options=job_settings("alignment", ANALYSES["alignment"]),
         session=lambda wc: STORES[wc.store][1],
     log:
         f"{LOGS}/alignment/{{store}}.log",

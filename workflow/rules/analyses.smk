@@ -6,7 +6,7 @@ rule cka:
     output:
         f"{R}/cka/{{ckajob}}.csv",
     params:
-        cka=CFG["cka"],
+        cka=job_settings("cka", CFG["cka"]),
         pairs=lambda wc: [list(p) for p in CKA_JOBS[wc.ckajob]],
         device=CFG["device"],
         bootstrap=cka_job_bootstrap,
@@ -30,7 +30,7 @@ rule layer_analyses:
         arrays=[f"{R}/{a}/{{store}}.npz" for a in STORE_ANALYSES if a in ARRAY_ANALYSES],
     params:
         analyses=STORE_ANALYSES,
-        options={a: ANALYSES[a] for a in STORE_ANALYSES},
+        options={a: job_settings(a, ANALYSES[a]) for a in STORE_ANALYSES},
         bootstrap=store_bootstrap,
     log:
         f"{LOGS}/layer_analyses/{{store}}.log",
@@ -91,7 +91,7 @@ rule attribution:
         table=f"{R}/attribution/{{store}}.csv",
         arrays=f"{R}/attribution/{{store}}.npz",
     params:
-        options=ANALYSES["attribution"],
+        options=job_settings("attribution", ANALYSES["attribution"]),
         session=lambda wc: STORES[wc.store][1],
         model_session=lambda wc: store_model_session(MODELS[STORES[wc.store][0]], STORES[wc.store][1]),
         device=CFG["device"],

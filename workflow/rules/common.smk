@@ -5,10 +5,12 @@ from cebra_lens_core.pipeline.config import ConfigError, prepare_config
 from cebra_lens_core.provenance import config_hash
 from cebra_lens_core.pipeline.plan import (
     bootstrap_params,
+    job_settings,
     job_stores,
     plan_cka_jobs,
     plan_cka_pairs,
     plan_heatmap_pairs,
+    plan_model_sheet,
     plan_recordings,
     plan_seed_groups,
     plan_stores,
@@ -29,6 +31,7 @@ R = CFG["results_dir"].rstrip("/")
 # logs mirror the results folder: logs/results/... (absolute results_dir: <results_dir>/logs)
 LOGS = f"{R}/logs" if os.path.isabs(R) else f"logs/{R}"
 MODELS = {m.name: m for m in CFG["_models"]}
+MODEL_SHEET = plan_model_sheet(CFG, STORES)  # results/models.tsv: one row per store
 PAIRS = plan_cka_pairs(CFG, STORES)  # list of (store_a, store_b)
 HEATMAP_PAIRS = plan_heatmap_pairs(PAIRS, CFG["cka"]["max_heatmaps"])
 if len(HEATMAP_PAIRS) < len(PAIRS):
@@ -104,6 +107,7 @@ def cka_outputs():
 
 def all_outputs():
     return [
+        f"{R}/models.tsv",
         *[f"{R}/activations/{s}.zarr" for s in STORES],
         *cka_outputs(),
         f"{R}/summary.csv",

@@ -13,3 +13,22 @@ rule dataset:
         ENV_CPU
     script:
         "../../scripts/prepare_dataset.py"
+
+
+rule model_sheet:
+    """The model sheet: one row per activation store (model, group, seed, kind, dataset,
+    session, source file, sweep settings); figures and the report read it."""
+    output:
+        report(
+            f"{R}/models.tsv",
+            caption="../report/models.rst",
+            category="Results table",
+        ),
+    params:
+        rows=MODEL_SHEET,
+    log:
+        f"{LOGS}/model_sheet.log",
+    conda:
+        ENV_CPU
+    script:
+        "../../scripts/model_sheet.py"

@@ -22,6 +22,7 @@ if PAIRS:
         """One CKA heatmap per model pair and CKA of corresponding layers across model groups."""
         input:
             summary=f"{R}/summary.csv",
+            models=f"{R}/models.tsv",
         output:
             heatmaps=report(
                 expand(
@@ -39,7 +40,6 @@ if PAIRS:
             ),
         params:
             pairs=HEATMAP_PAIRS,
-            groups={s: MODELS[m].group for s, (m, _) in STORES.items()},
         log:
             f"{LOGS}/cka_figures.log",
         conda:
@@ -111,6 +111,7 @@ rule summary_figures:
     """Figures read from the results table: across-layer curves of every analysis."""
     input:
         summary=f"{R}/summary.csv",
+        models=f"{R}/models.tsv",
     output:
         **{
             k: report(f"{R}/figures/{k}.png", caption=f"../report/{k}.rst", category=c)
@@ -139,6 +140,7 @@ rule comparison_figures:
     temperature, baselines, hypotheses): the config's `report_figures`."""
     input:
         summary=f"{R}/summary.csv",
+        models=f"{R}/models.tsv",
         embeddings=[f"{R}/embedding/{s}.npz" for s in STORES]
         if "embedding" in STORE_ANALYSES and "baseline_embeddings" in CFG["report_figures"]
         else [],
@@ -152,7 +154,6 @@ rule comparison_figures:
             for name in CFG["report_figures"]
         },
     params:
-        models={s: dict(MODELS[m].describe(), session=k) for s, (m, k) in STORES.items()},
         labels=CFG["comparison_labels"],
     log:
         f"{LOGS}/figures/comparison.log",
