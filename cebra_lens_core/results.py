@@ -224,9 +224,7 @@ def read_model_sheet(path: str | os.PathLike = "results/models.tsv") -> pd.DataF
         FileNotFoundError: no sheet at ``path``.
         ValueError: its columns differ from :data:`MODEL_SHEET_COLUMNS`.
     """
-    frame = pd.read_csv(
-        path, sep="\t", dtype=str, keep_default_na=False, quoting=csv.QUOTE_NONE
-    )
+    frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, quoting=csv.QUOTE_NONE)
     if tuple(frame.columns) != MODEL_SHEET_COLUMNS:
         raise ValueError(
             f"{path}: columns {list(frame.columns)} differ from the model sheet "

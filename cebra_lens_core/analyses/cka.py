@@ -9,14 +9,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from cebra_lens_core.analyses.uncertainty import (
-    BootstrapOptions,
-    NullOptions,
-    cka_pair_statistics,
-    corresponding_layers,
-)
-from cebra_lens_core.metrics.cka import cka_matrix_result
+from cebra_lens_core.metrics.cka import DEFAULT_MAX_SAMPLES, cka_matrix_result
+from cebra_lens_core.naming import corresponding_layers
 from cebra_lens_core.results import make_rows
+from cebra_lens_core.stats.cka import cka_pair_statistics
+from cebra_lens_core.stats.options import BootstrapOptions, NullOptions
 from cebra_lens_core.store import layer_names, reference_names, select_split
 
 log = logging.getLogger(__name__)
@@ -47,7 +44,7 @@ def cka_rows(
     kinds: Sequence[str] = ("linear", "debiased"),
     split: str = "test",
     chunk_size: int = 65536,
-    rbf_max_samples: int = 2000,
+    rbf_max_samples: int = DEFAULT_MAX_SAMPLES,
     seed: int = 0,
     device=None,
 ) -> pd.DataFrame:
@@ -124,7 +121,7 @@ def cka_rows_for_pairs(
     kinds: Sequence[str] = ("linear", "debiased"),
     split: str = "test",
     chunk_size: int = 65536,
-    rbf_max_samples: int = 2000,
+    rbf_max_samples: int = DEFAULT_MAX_SAMPLES,
     seed: int = 0,
     device=None,
     bootstrap: Mapping | BootstrapOptions | None = None,
@@ -139,7 +136,7 @@ def cka_rows_for_pairs(
     for each pair ``(a, b)`` in the given order. Memory: ``8 (Σd)²`` bytes for ``G``.
 
     Statistics (``linear`` and ``debiased`` kinds; pair by pair, see
-    :func:`~cebra_lens_core.analyses.uncertainty.cka_pair_statistics`):
+    :func:`~cebra_lens_core.stats.cka.cka_pair_statistics`):
 
     - ``bootstrap``: ``ci_low``/``ci_high`` of every CKA value = non-overlapping block
       bootstrap percentile interval (:func:`~cebra_lens_core.stats.cka_bootstrap`). It is
@@ -204,7 +201,7 @@ def reference_cka_rows(
     name: str,
     kinds: Sequence[str],
     chunk_size: int = 65536,
-    rbf_max_samples: int = 2000,
+    rbf_max_samples: int = DEFAULT_MAX_SAMPLES,
     seed: int = 0,
 ) -> list[dict]:
     """CKA of every layer of a store against its reference variables (``input``,

@@ -11,7 +11,6 @@ import pandas as pd
 import xarray as xr
 
 from cebra_lens_core.analyses.common import dataset_name, layer_views, select_labels, split_rows
-from cebra_lens_core.analyses.uncertainty import BootstrapOptions, decoding_bootstrap
 from cebra_lens_core.metrics.decoding import (
     DEFAULT_ALPHAS,
     DEFAULT_K_GRID,
@@ -20,6 +19,8 @@ from cebra_lens_core.metrics.decoding import (
     decode_streamed,
 )
 from cebra_lens_core.results import make_rows
+from cebra_lens_core.stats.decoding import decoding_bootstrap
+from cebra_lens_core.stats.options import BootstrapOptions
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def decoding_analysis(
     ``mean_r2``, ``median_abs_error``, ``accuracy``) get ``ci_low``/``ci_high`` = the
     circular block-bootstrap percentile interval of the test score, from resampling the
     test rows' predictions of the decoder fitted once
-    (:func:`~cebra_lens_core.analyses.uncertainty.decoding_bootstrap`). The control rows keep
+    (:func:`~cebra_lens_core.stats.decoding.decoding_bootstrap`). The control rows keep
     their meaning (range over shuffle seeds); hyperparameter and chance rows get none.
     """
     boot = BootstrapOptions.from_config(bootstrap)

@@ -17,9 +17,10 @@ from cebra_lens_core.analyses.common import (
     split_rows,
     store_labels,
 )
-from cebra_lens_core.analyses.uncertainty import BootstrapOptions, distance_bootstrap
 from cebra_lens_core.metrics.distance import class_distances_streamed
 from cebra_lens_core.results import make_rows
+from cebra_lens_core.stats.distance import distance_bootstrap
+from cebra_lens_core.stats.options import BootstrapOptions
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def distance_analysis(
 
     With ``bootstrap``, ``ci_low``/``ci_high`` are block-bootstrap percentile intervals over
     the split's rows from per-block condition sums (one more pass per layer and label;
-    :func:`~cebra_lens_core.analyses.uncertainty.distance_bootstrap`).
+    :func:`~cebra_lens_core.stats.distance.distance_bootstrap`).
 
     ``layers``: restrict to these layers (positions or names); the store's references
     (``input``, ``input_rf_mean``) are always measured too, with an empty ``layer``.

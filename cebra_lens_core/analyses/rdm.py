@@ -20,7 +20,6 @@ from cebra_lens_core.analyses.common import (
     select_labels,
     split_rows,
 )
-from cebra_lens_core.analyses.uncertainty import BootstrapOptions, rdm_oracle_bootstrap
 from cebra_lens_core.metrics.conditions import (
     Conditions,
     condition_means_streamed,
@@ -35,6 +34,8 @@ from cebra_lens_core.metrics.rdm import (
     rdm_similarity_matrix,
 )
 from cebra_lens_core.results import make_rows
+from cebra_lens_core.stats.options import BootstrapOptions
+from cebra_lens_core.stats.rdm import rdm_oracle_bootstrap
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +73,10 @@ def rdm_analysis(
     mean of the per-label oracles
     (:func:`~cebra_lens_core.metrics.rdm.joint_oracle_rdm`).
 
-    With ``bootstrap`` (:class:`~cebra_lens_core.analyses.uncertainty.BootstrapOptions` or
+    With ``bootstrap`` (:class:`~cebra_lens_core.stats.options.BootstrapOptions` or
     the workflow's dict), ``ci_low``/``ci_high`` of every oracle score are its block-bootstrap
     percentile interval over the split's rows, from per-block condition sums
-    (:func:`~cebra_lens_core.analyses.uncertainty.rdm_oracle_bootstrap`). ``layers``: restrict
+    (:func:`~cebra_lens_core.stats.rdm.rdm_oracle_bootstrap`). ``layers``: restrict
     to these layers (positions or names); the store's references are always included.
 
     Returns:

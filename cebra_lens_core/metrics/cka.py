@@ -96,7 +96,9 @@ MIN_SAMPLES: dict[str, int] = {"linear": 2, "debiased": 4, "rbf": 2}
 DEFAULT_CHUNK_SIZE = 65536
 #: Cap on the float64 row buffer of the streamed GEMM (rows = min(chunk_size, this / (8 Σd))).
 DEFAULT_MAX_CHUNK_BYTES = 256 * 2**20
-DEFAULT_MAX_SAMPLES = 5000
+#: RBF CKA uses at most this many time points (the same seeded rows for both layers); the
+#: workflow's ``cka.rbf_max_samples`` default is this value (tests/pipeline/test_defaults.py)
+DEFAULT_MAX_SAMPLES = 2000
 #: Memory allowed for caching centred RBF Gram matrices in :func:`cka_matrix_result`.
 DEFAULT_RBF_CACHE_BYTES = 2**30
 

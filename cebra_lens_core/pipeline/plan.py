@@ -206,9 +206,7 @@ def model_kind(model) -> str:
     return "trained"
 
 
-def plan_model_sheet(
-    config: Mapping, stores: Mapping[str, tuple[str, int | None]]
-) -> list[dict]:
+def plan_model_sheet(config: Mapping, stores: Mapping[str, tuple[str, int | None]]) -> list[dict]:
     """One row per activation store: what the figures and the report need to know about it
     (``results/models.tsv``; columns :data:`cebra_lens_core.results.MODEL_SHEET_COLUMNS`).
 

@@ -229,7 +229,9 @@ def plot_baseline_embeddings(
             ax.set_axis_on()
             ax.scatter(xy[:, 0], xy[:, 1], c=colour, s=3, cmap="viridis", linewidths=0)
             model = models[store]
-            ax.set_title(f"{store}\n{model['method']}, d={model.get('output_dimension')}", fontsize=8)
+            ax.set_title(
+                f"{store}\n{model['method']}, d={model.get('output_dimension')}", fontsize=8
+            )
             ax.set_xticks([])
             ax.set_yticks([])
     if not rows:
