@@ -3,7 +3,12 @@
 
 from pathlib import Path
 
-from cebra_lens_core.analyses import ANALYSES_WITH_ARRAYS, run_store_analysis, save_arrays
+from cebra_lens_core.analyses import (
+    ANALYSES_WITH_ARRAYS,
+    REGISTRY,
+    run_store_analysis,
+    save_arrays,
+)
 from cebra_lens_core.pipeline.job import setup_job
 from cebra_lens_core.results import write_rows
 from cebra_lens_core.store import open_activation_store
@@ -12,11 +17,9 @@ log = setup_job(snakemake)
 name = Path(snakemake.input[0]).name.removesuffix(".zarr")
 store = open_activation_store(snakemake.input[0])
 arrays_out = iter(snakemake.output.arrays)
-# block-bootstrap intervals (statistics.bootstrap) of the analyses that compute them
-bootstrapped = {"rdm", "distance", "decoding"}
 for analysis, table in zip(snakemake.params.analyses, snakemake.output.tables, strict=True):
     options = dict(snakemake.params.options[analysis])
-    if analysis in bootstrapped:
+    if REGISTRY[analysis].bootstrapped:  # block-bootstrap intervals (statistics.bootstrap)
         options["bootstrap"] = snakemake.params.bootstrap
     rows, arrays = run_store_analysis(analysis, store, name, options)
     log.info("%s of %s: %d rows", analysis, name, len(rows))

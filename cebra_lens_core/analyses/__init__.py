@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,35 +24,126 @@ from cebra_lens_core.analyses.single_units import single_unit_analysis
 from cebra_lens_core.atomic import atomic_path
 from cebra_lens_core.provenance import NPZ_KEY, current_record
 
-#: options in the config that steer the workflow or the figures, not the analysis function
-_NOT_ANALYSIS_OPTIONS = {"enabled", "color_label", "marker_label", "plot_layer"}
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the workflow needs to know about one analysis (config block ``analyses.<name>``,
+    rows with ``analysis == name``, figures and captions named after it).
+
+    Attributes:
+        name: the analysis' stem (config key, ``analysis`` value of its rows).
+        scope: what one job analyses: ``store`` (one activation store, in the shared
+            per-store job), ``store_job`` (one store in a job of its own: needs the model or
+            the recording), ``seed_group`` (the stores of one seed group), ``trained_model``
+            (computed by the training job).
+        run: for ``store`` analyses, ``run(store, name=..., **settings)`` returning rows or
+            ``(rows, arrays)``.
+        arrays: also writes ``<results>/<name>/<store>.npz`` (figure data).
+        bootstrapped: takes the ``statistics.bootstrap`` settings (intervals on its rows).
+        store_figure: ``(folder, caption, report category)`` of one figure per store
+            (``figures/<folder>/<store>.png``, caption ``workflow/report/<caption>.rst``).
+        summary_figure: ``(figure, report category)`` of its figure drawn from summary.csv
+            (``figures/<figure>.png``, caption ``workflow/report/<figure>.rst``).
+        figure_settings: settings of its config block that only its figures use (never
+            passed to a compute job, so changing them reruns figures only).
+    """
+
+    name: str
+    scope: str
+    run: Callable | None = None
+    arrays: bool = False
+    bootstrapped: bool = False
+    store_figure: tuple[str, str, str] | None = None
+    summary_figure: tuple[str, str] | None = None
+    figure_settings: tuple[str, ...] = ()
+
+
+#: every analysis of the workflow, in the order of the config and the report
+REGISTRY: dict[str, Analysis] = {
+    a.name: a
+    for a in (
+        Analysis(
+            "rdm",
+            "store",
+            rdm_analysis,
+            arrays=True,
+            bootstrapped=True,
+            store_figure=("rdm", "rdm_layers", "RDM / RSA"),
+            summary_figure=("rdm_oracle", "RDM / RSA"),
+        ),
+        Analysis(
+            "distance",
+            "store",
+            distance_analysis,
+            bootstrapped=True,
+            summary_figure=("distance", "Distances"),
+        ),
+        Analysis(
+            "decoding",
+            "store",
+            decoding_analysis,
+            bootstrapped=True,
+            summary_figure=("decoding", "Decoding"),
+        ),
+        Analysis(
+            "dimensionality",
+            "store",
+            dimensionality_analysis,
+            summary_figure=("dimensionality", "Dimensionality"),
+        ),
+        Analysis(
+            "embedding",
+            "store",
+            embedding_analysis,
+            arrays=True,
+            store_figure=("embedding", "embedding", "Embeddings"),
+            figure_settings=("color_label", "marker_label"),
+        ),
+        Analysis(
+            "single_unit",
+            "store",
+            single_unit_analysis,
+            arrays=True,
+            store_figure=("single_units", "single_units", "Single units"),
+            figure_settings=("plot_layer",),
+        ),
+        Analysis("consistency", "seed_group", summary_figure=("consistency", "Consistency")),
+        Analysis(
+            "goodness_of_fit", "trained_model", summary_figure=("goodness_of_fit", "Training")
+        ),
+        Analysis(
+            "attribution",
+            "store_job",
+            arrays=True,
+            store_figure=("attribution", "attribution_maps", "Attribution"),
+            summary_figure=("attribution_summary", "Attribution"),
+        ),
+        Analysis("alignment", "store_job", arrays=True, summary_figure=("alignment", "Alignment")),
+    )
+}
 
 
 def store_analyses() -> dict[str, Callable]:
-    """Per-store analyses by config name (``analyses.<name>`` in the config)."""
-    return {
-        "rdm": rdm_analysis,
-        "distance": distance_analysis,
-        "decoding": decoding_analysis,
-        "dimensionality": dimensionality_analysis,
-        "embedding": embedding_analysis,
-        "single_unit": single_unit_analysis,
-    }
+    """Per-store analyses by config name (``analyses.<name>`` in the config): the
+    :data:`REGISTRY` entries of scope ``store``."""
+    return {name: a.run for name, a in REGISTRY.items() if a.scope == "store"}
 
 
-#: analyses that also write arrays (``.npz``) for their figures
-ANALYSES_WITH_ARRAYS = ("rdm", "embedding", "single_unit")
+#: per-store analyses that also write arrays (``.npz``) for their figures
+ANALYSES_WITH_ARRAYS = tuple(n for n, a in REGISTRY.items() if a.scope == "store" and a.arrays)
 
 
 def run_store_analysis(analysis: str, store, name: str, options: Mapping):
-    """Run analysis ``analysis`` on one activation store with the config's ``options``.
+    """Run analysis ``analysis`` on one activation store with the config's ``options``
+    (``enabled`` and the figure settings of the registry are ignored).
 
     Returns ``(rows, arrays)``; ``arrays`` is ``None`` for analyses without arrays.
     """
     functions = store_analyses()
     if analysis not in functions:
         raise ValueError(f"unknown analysis {analysis!r}; valid: {sorted(functions)}")
-    kwargs = {k: v for k, v in options.items() if k not in _NOT_ANALYSIS_OPTIONS}
+    ignored = {"enabled", *(s for a in REGISTRY.values() for s in a.figure_settings)}
+    kwargs = {k: v for k, v in options.items() if k not in ignored}
     out = functions[analysis](store, name=name, **kwargs)
     return out if isinstance(out, tuple) else (out, None)
 

@@ -123,21 +123,6 @@ def select_layer_variables(
     return out
 
 
-def layer_arrays(
-    store: xr.Dataset,
-    rows: np.ndarray | slice = slice(None),
-    *,
-    layers: Sequence[int | str] | None = None,
-    references: bool = True,
-) -> list[tuple[int | None, str, np.ndarray]]:
-    """``(index, layer_name, float64 array)`` for every selected layer on ``rows``
-    (:func:`select_layer_variables`; references have index ``None``)."""
-    return [
-        (i, layer_name, np.asarray(store[var].isel(time=rows).values, dtype=np.float64))
-        for i, layer_name, var in select_layer_variables(store, layers, references=references)
-    ]
-
-
 def layer_views(
     store: xr.Dataset,
     rows: np.ndarray | slice = slice(None),

@@ -534,22 +534,6 @@ def visual(
 # --------------------------------------------------------------------------- Lorenz attractor
 
 
-def lorenz_derivative(state: np.ndarray) -> np.ndarray:
-    """Lorenz vector field ``(σ(y−x), x(ρ−z)−y, xy−βz)`` with σ=10, ρ=28, β=8/3.
-
-    ``state`` has shape ``(..., 3)``; the result has the same shape.
-    """
-    x, y, z = state[..., 0], state[..., 1], state[..., 2]
-    return np.stack(
-        [
-            LORENZ_SIGMA * (y - x),
-            x * (LORENZ_RHO - z) - y,
-            x * y - LORENZ_BETA * z,
-        ],
-        axis=-1,
-    )
-
-
 def integrate_lorenz(
     initial_state: tuple[float, float, float], n_steps: int, dt: float
 ) -> np.ndarray:

@@ -63,7 +63,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal
 
 import numpy as np
 
@@ -101,15 +101,6 @@ DEFAULT_MAX_CHUNK_BYTES = 256 * 2**20
 DEFAULT_MAX_SAMPLES = 2000
 #: Memory allowed for caching centred RBF Gram matrices in :func:`cka_matrix_result`.
 DEFAULT_RBF_CACHE_BYTES = 2**30
-
-
-@runtime_checkable
-class LazyArray(Protocol):
-    """What a layer must provide: a 2-D ``shape`` and row slicing ``a[start:stop]``."""
-
-    shape: tuple[int, ...]
-
-    def __getitem__(self, key: Any) -> Any: ...
 
 
 # --------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from cebra_lens_core.analyses import REGISTRY
 from cebra_lens_core.data.sources import dataset_bin_width, n_sessions
 from cebra_lens_core.pipeline.config import ConfigError
 from cebra_lens_core.stats.options import resolve_block_length
@@ -177,12 +178,12 @@ def job_stores(pairs: Sequence[tuple[str, str]]) -> list[str]:
 
 #: settings of a config section that steer planning, resources or figures only: a compute
 #: job never receives them, so changing one reruns no compute job (only the figures or the
-#: plan that use it). Every analysis section also has ``enabled``.
+#: plan that use it). Every analysis section also has ``enabled``; an analysis' figure-only
+#: settings come from its registry entry (:data:`cebra_lens_core.analyses.REGISTRY`).
 NOT_JOB_SETTINGS: dict[str, tuple[str, ...]] = {
     "cka": ("max_heatmaps", "stores_per_job", "pairs"),
-    "embedding": ("color_label", "marker_label"),
-    "single_unit": ("plot_layer",),
     "attribution": ("threads",),
+    **{name: a.figure_settings for name, a in REGISTRY.items() if a.figure_settings},
 }
 
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+import yaml
 
 from cebra_lens_core.analyses import (
     ANALYSES_WITH_ARRAYS,
+    REGISTRY,
     load_arrays,
     run_store_analysis,
     save_arrays,
     store_analyses,
 )
 from cebra_lens_core.analyses.rdm import rdm_analysis
+from cebra_lens_core.plots import FIGURES
 from cebra_lens_core.results import COLUMNS
 from tests.analyses.stores import make_store
 
@@ -102,3 +107,44 @@ def test_save_and_load_arrays_round_trip(store, tmp_path):
 def test_load_missing_arrays(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_arrays(tmp_path / "missing.npz")
+
+
+# --- the registry drives the workflow: it agrees with the schema, figures and captions
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
+ANALYSIS_BLOCKS = SCHEMA["properties"]["analyses"]["properties"]
+REPORT = ROOT / "workflow" / "report"
+
+
+def test_every_analysis_has_a_config_block_and_every_block_an_analysis():
+    assert set(REGISTRY) == set(ANALYSIS_BLOCKS)
+    for name, analysis in REGISTRY.items():
+        settings = set(ANALYSIS_BLOCKS[name].get("properties", {}))
+        assert "enabled" in settings, name
+        assert set(analysis.figure_settings) <= settings, name
+
+
+def test_scopes_and_run_functions():
+    scopes = {"store", "store_job", "seed_group", "trained_model"}
+    assert {a.scope for a in REGISTRY.values()} <= scopes
+    for name, analysis in REGISTRY.items():
+        assert (analysis.run is not None) == (analysis.scope == "store"), name
+    assert set(store_analyses()) == {n for n, a in REGISTRY.items() if a.scope == "store"}
+    assert set(ANALYSES_WITH_ARRAYS) == {"rdm", "embedding", "single_unit"}
+
+
+def test_every_figure_has_a_drawing_function_and_a_caption():
+    summary_figures = {a.summary_figure[0] for a in REGISTRY.values() if a.summary_figure}
+    assert summary_figures == set(FIGURES)
+    for figure in summary_figures:
+        assert (REPORT / f"{figure}.rst").is_file(), figure
+    for analysis in REGISTRY.values():
+        if analysis.store_figure:
+            assert (REPORT / f"{analysis.store_figure[1]}.rst").is_file(), analysis.name
+
+
+def test_every_store_figure_has_a_drawing_function():
+    from cebra_lens_core.plots.models import STORE_FIGURES
+
+    assert set(STORE_FIGURES) == {n for n, a in REGISTRY.items() if a.store_figure}

@@ -14,9 +14,22 @@ from cebra_lens_core.data.synthetic import (
     LORENZ_RHO,
     LORENZ_SIGMA,
     NEURONS_PER_SESSION,
-    lorenz_derivative,
 )
 from cebra_lens_core.data.types import DataError
+
+
+def lorenz_derivative(state: np.ndarray) -> np.ndarray:
+    """Reference: the Lorenz vector field, vectorised (the generator integrates it with RK4)."""
+    x, y, z = state[..., 0], state[..., 1], state[..., 2]
+    return np.stack(
+        [
+            LORENZ_SIGMA * (y - x),
+            x * (LORENZ_RHO - z) - y,
+            x * y - LORENZ_BETA * z,
+        ],
+        axis=-1,
+    )
+
 
 EXPECTED_T = {
     "hippocampus": 4800,

@@ -1,6 +1,7 @@
 # Shared setup: validated config, model/store/pair bookkeeping, paths.
 import os
 
+from cebra_lens_core.analyses import ANALYSES_WITH_ARRAYS, REGISTRY
 from cebra_lens_core.pipeline.config import ConfigError, prepare_config
 from cebra_lens_core.provenance import config_hash
 from cebra_lens_core.pipeline.plan import (
@@ -121,11 +122,11 @@ def all_outputs():
 ANALYSES = CFG["analyses"]
 # attribution needs an encoder: CEBRA models only (baselines are skipped)
 ATTRIBUTION_STORES = [s for s, (m, _) in STORES.items() if not MODELS[m].baseline]
+# the analyses of the shared per-store job, in registry order
 STORE_ANALYSES = [
-    a for a in ("rdm", "distance", "decoding", "dimensionality", "embedding", "single_unit")
-    if ANALYSES[a]["enabled"]
+    a for a, spec in REGISTRY.items() if spec.scope == "store" and ANALYSES[a]["enabled"]
 ]
-ARRAY_ANALYSES = ("rdm", "embedding", "single_unit")
+ARRAY_ANALYSES = ANALYSES_WITH_ARRAYS
 CONSISTENCY_GROUPS = plan_seed_groups(CFG, STORES) if ANALYSES["consistency"]["enabled"] else {}
 RECORDINGS = plan_recordings(CFG, STORES)  # dataset[_session<k>] -> stores on those time points
 # CKA pairs grouped into jobs (one stacked covariance per job): job name -> pairs
@@ -138,7 +139,7 @@ STATISTICS = CFG["statistics"]
 NULLS = STATISTICS["nulls"] if STATISTICS["nulls"]["enabled"] else {"enabled": False}
 # stores differing only by seed (also when the consistency analysis is off): noise ceiling
 SEED_GROUPS = plan_seed_groups(CFG, STORES)
-BOOTSTRAPPED = {"rdm", "distance", "decoding"}
+BOOTSTRAPPED = {a for a, spec in REGISTRY.items() if spec.bootstrapped}
 
 
 def store_bootstrap(wildcards):
@@ -163,41 +164,42 @@ def recording_seed_groups(wildcards):
 
 
 def analysis_tables():
-    """Every small results file the summary concatenates."""
+    """Every small results file the summary concatenates (per-store analyses, seed groups,
+    RSA of each recording, then the analyses with jobs of their own, in registry order)."""
     files = cka_outputs()
     files += [f"{R}/{a}/{s}.csv" for a in STORE_ANALYSES for s in STORES]
-    files += [f"{R}/consistency/{g}.csv" for g in CONSISTENCY_GROUPS]
+    files += [f"{R}/consistency/{g}.csv" for g in analysis_units("consistency")]
     if "rdm" in STORE_ANALYSES:
         files += [f"{R}/rsa/{r}.csv" for r in RECORDINGS]
-    if ANALYSES["goodness_of_fit"]["enabled"]:
-        files += [f"{R}/goodness_of_fit/{m.name}.csv" for m in trained_models()]
-    if ANALYSES["attribution"]["enabled"]:
-        files += [f"{R}/attribution/{s}.csv" for s in ATTRIBUTION_STORES]
-    if ANALYSES["alignment"]["enabled"]:
-        files += [f"{R}/alignment/{s}.csv" for s in STORES]
+    for name, analysis in REGISTRY.items():
+        if analysis.scope in ("trained_model", "store_job"):
+            files += [f"{R}/{name}/{unit}.csv" for unit in analysis_units(name)]
     return files
 
 
+def analysis_units(name):
+    """What analysis `name` runs on in this run (empty: it is off or has nothing to do)."""
+    if not ANALYSES[name]["enabled"]:
+        return []
+    scope = REGISTRY[name].scope
+    if scope == "seed_group":
+        return list(CONSISTENCY_GROUPS)
+    if scope == "trained_model":
+        return [m.name for m in trained_models()]
+    return ATTRIBUTION_STORES if name == "attribution" else list(STORES)
+
+
 def analysis_figures():
+    """Every figure of the analyses (from the registry), then the comparison figures."""
     figures = []
-    if "rdm" in STORE_ANALYSES:
-        figures += [f"{R}/figures/rdm/{s}.png" for s in STORES] + [f"{R}/figures/rdm_oracle.png"]
-    for a, fig in [("distance", "distance"), ("decoding", "decoding"), ("dimensionality", "dimensionality")]:
-        if a in STORE_ANALYSES:
-            figures.append(f"{R}/figures/{fig}.png")
-    if "embedding" in STORE_ANALYSES:
-        figures += [f"{R}/figures/embedding/{s}.png" for s in STORES]
-    if "single_unit" in STORE_ANALYSES:
-        figures += [f"{R}/figures/single_units/{s}.png" for s in STORES]
-    if CONSISTENCY_GROUPS:
-        figures.append(f"{R}/figures/consistency.png")
-    if ANALYSES["goodness_of_fit"]["enabled"] and trained_models():
-        figures.append(f"{R}/figures/goodness_of_fit.png")
-    if ANALYSES["attribution"]["enabled"]:
-        figures += [f"{R}/figures/attribution/{s}.png" for s in ATTRIBUTION_STORES]
-        if ATTRIBUTION_STORES:
-            figures.append(f"{R}/figures/attribution_summary.png")
-    if ANALYSES["alignment"]["enabled"]:
-        figures.append(f"{R}/figures/alignment.png")
+    for name, analysis in REGISTRY.items():
+        units = analysis_units(name)
+        if not units:
+            continue
+        if analysis.store_figure:
+            folder = analysis.store_figure[0]
+            figures += [f"{R}/figures/{folder}/{s}.png" for s in units]
+        if analysis.summary_figure:
+            figures.append(f"{R}/figures/{analysis.summary_figure[0]}.png")
     figures += [f"{R}/figures/comparison/{name}.png" for name in CFG["report_figures"]]
     return figures

@@ -68,21 +68,12 @@ rule training_figure:
         "../../scripts/training_figure.py"
 
 
-PER_MODEL_FIGURES = {  # analysis -> (figure folder, caption, report category)
-    "rdm": ("rdm", "rdm_layers", "RDM / RSA"),
-    "embedding": ("embedding", "embedding", "Embeddings"),
-    "single_unit": ("single_units", "single_units", "Single units"),
-    "attribution": ("attribution", "attribution_maps", "Attribution"),
-}
-
-
-for _analysis, (_folder, _caption, _category) in PER_MODEL_FIGURES.items():
-    _stores = ATTRIBUTION_STORES if _analysis == "attribution" else list(STORES)
-    if not _stores or (
-        _analysis not in STORE_ANALYSES
-        and not (_analysis == "attribution" and ANALYSES["attribution"]["enabled"])
-    ):
+# one figure per store (analyses with a `store_figure` in the registry), one rule each
+for _analysis, _spec in REGISTRY.items():
+    _stores = analysis_units(_analysis)
+    if _spec.store_figure is None or not _stores:
         continue
+    _folder, _caption, _category = _spec.store_figure
 
     rule:
         name:
@@ -98,7 +89,7 @@ for _analysis, (_folder, _caption, _category) in PER_MODEL_FIGURES.items():
         params:
             kind=_analysis,
             models=_stores,
-            options=ANALYSES[_analysis],
+            options=ANALYSES[_analysis],  # the figure settings (colour label, layer ...)
         log:
             f"{LOGS}/figures/{_analysis}.log",
         conda:
@@ -115,16 +106,7 @@ rule summary_figures:
     output:
         **{
             k: report(f"{R}/figures/{k}.png", caption=f"../report/{k}.rst", category=c)
-            for k, c in [
-                ("rdm_oracle", "RDM / RSA"),
-                ("distance", "Distances"),
-                ("decoding", "Decoding"),
-                ("dimensionality", "Dimensionality"),
-                ("consistency", "Consistency"),
-                ("goodness_of_fit", "Training"),
-                ("attribution_summary", "Attribution"),
-                ("alignment", "Alignment"),
-            ]
+            for k, c in (a.summary_figure for a in REGISTRY.values() if a.summary_figure)
             if f"{R}/figures/{k}.png" in analysis_figures()
         },
     log:
