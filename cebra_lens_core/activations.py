@@ -402,7 +402,7 @@ def write_activation_store(
     labels: Mapping[str, np.ndarray] | None = None,
     label_info: Mapping[str, LabelInfo] | None = None,
     train: np.ndarray | None = None,
-    chunk_size: int = 50_000,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
     attrs: Mapping | None = None,
     device=None,
     references: Sequence[str] = REFERENCE_VARIABLES,

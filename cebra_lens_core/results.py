@@ -151,6 +151,18 @@ def load_summary(path: str | os.PathLike = "results/summary.csv") -> pd.DataFram
 
 # --------------------------------------------------------------------------- model sheet
 
+#: model settings the sheet carries (what comparison figures sweep over)
+SWEEP_SETTINGS: tuple[str, ...] = (
+    "architecture",
+    "output_dimension",
+    "temperature",
+    "temperature_mode",
+    "conditional",
+    "labels",
+    "control",
+    "max_iterations",
+    "num_hidden_units",
+)
 #: columns of ``results/models.tsv`` (one row per activation store), in this order
 MODEL_SHEET_COLUMNS: tuple[str, ...] = (
     "store",
@@ -166,15 +178,7 @@ MODEL_SHEET_COLUMNS: tuple[str, ...] = (
     "source_file",
     "sweep_base",
     "varied",
-    "architecture",
-    "output_dimension",
-    "temperature",
-    "temperature_mode",
-    "conditional",
-    "labels",
-    "control",
-    "max_iterations",
-    "num_hidden_units",
+    *SWEEP_SETTINGS,
 )
 #: sheet columns holding JSON (a mapping or a list)
 _JSON_COLUMNS = ("varied", "labels")

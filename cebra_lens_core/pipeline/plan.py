@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from cebra_lens_core.analyses import REGISTRY
 from cebra_lens_core.data.sources import dataset_bin_width, n_sessions
 from cebra_lens_core.pipeline.config import ConfigError
+from cebra_lens_core.results import SWEEP_SETTINGS
 from cebra_lens_core.stats.options import resolve_block_length
 
 
@@ -240,17 +241,3 @@ def plan_model_sheet(config: Mapping, stores: Mapping[str, tuple[str, int | None
             }
         )
     return rows
-
-
-#: model settings the sheet carries (what comparison figures sweep over)
-SWEEP_SETTINGS = (
-    "architecture",
-    "output_dimension",
-    "temperature",
-    "temperature_mode",
-    "conditional",
-    "labels",
-    "control",
-    "max_iterations",
-    "num_hidden_units",
-)
