@@ -3,10 +3,10 @@
 
 from pathlib import Path
 
+from cebra_lens_core.activations.store import open_activation_store
 from cebra_lens_core.analyses.cka import cka_rows_for_pairs
 from cebra_lens_core.pipeline.job import resolve_device, setup_job
 from cebra_lens_core.results import write_rows
-from cebra_lens_core.store import open_activation_store
 
 log = setup_job(snakemake)
 params = snakemake.params

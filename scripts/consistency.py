@@ -1,10 +1,10 @@
 """Snakemake script: consistency across seeds of one model group, every layer."""
 # `snakemake` (input, output, params, log, threads) is injected by Snakemake.
 
+from cebra_lens_core.activations.store import open_activation_store
 from cebra_lens_core.analyses.consistency import consistency_analysis
 from cebra_lens_core.pipeline.job import setup_job
 from cebra_lens_core.results import write_rows
-from cebra_lens_core.store import open_activation_store
 
 log = setup_job(snakemake)
 stores = {

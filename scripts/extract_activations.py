@@ -3,6 +3,7 @@
 Baselines (`kind: pca` ...) are fitted here and stored as a one-layer store."""
 # `snakemake` (input, output, params, log, threads) is injected by Snakemake.
 
+from cebra_lens_core.activations.baselines import write_baseline_store
 from cebra_lens_core.data import DataError, read_dataset
 from cebra_lens_core.pipeline.job import resolve_device, setup_job
 
@@ -22,8 +23,6 @@ log.info(
     *recording.neural.shape,
 )
 if info["kind"] != "cebra":
-    from cebra_lens_core.baselines import write_baseline_store
-
     write_baseline_store(
         snakemake.output[0],
         info["kind"],
@@ -34,6 +33,7 @@ if info["kind"] != "cebra":
         **labels,
     )
 else:
+    # deferred: torch and cebra, imported only for CEBRA models (not for baselines)
     from cebra_lens_core.activations import write_activation_store
     from cebra_lens_core.models import load_model
 

@@ -3,6 +3,7 @@
 
 from pathlib import Path
 
+from cebra_lens_core.activations.store import open_activation_store
 from cebra_lens_core.analyses import (
     ANALYSES_WITH_ARRAYS,
     REGISTRY,
@@ -11,7 +12,6 @@ from cebra_lens_core.analyses import (
 )
 from cebra_lens_core.pipeline.job import setup_job
 from cebra_lens_core.results import write_rows
-from cebra_lens_core.store import open_activation_store
 
 log = setup_job(snakemake)
 name = Path(snakemake.input[0]).name.removesuffix(".zarr")

@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from cebra_lens_core.activations.store import layer_names, reference_names, select_split
 from cebra_lens_core.metrics.cka import DEFAULT_MAX_SAMPLES, cka_matrix_result
 from cebra_lens_core.naming import corresponding_layers
 from cebra_lens_core.results import make_rows
 from cebra_lens_core.stats.cka import cka_pair_statistics
 from cebra_lens_core.stats.options import BootstrapOptions, NullOptions
-from cebra_lens_core.store import layer_names, reference_names, select_split
 
 log = logging.getLogger(__name__)
 

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from cebra_lens_core.metrics.conditions import Conditions, make_conditions
-from cebra_lens_core.store import (  # noqa: F401 - split_rows re-exported
+from cebra_lens_core.activations.store import (  # noqa: F401 - split_rows re-exported
     layer_names,
     reference_names,
     split_rows,
 )
+from cebra_lens_core.metrics.conditions import Conditions, make_conditions
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ from collections.abc import Mapping
 import pandas as pd
 import xarray as xr
 
+from cebra_lens_core.activations.store import layer_names
 from cebra_lens_core.analyses.cka import check_same_time_points
 from cebra_lens_core.analyses.common import dataset_name, split_rows
 from cebra_lens_core.metrics.consistency import consistency_matrix
 from cebra_lens_core.results import make_rows
-from cebra_lens_core.store import layer_names
 
 log = logging.getLogger(__name__)
 

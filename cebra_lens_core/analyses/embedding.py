@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from cebra_lens_core.activations.store import layer_names
 from cebra_lens_core.analyses.common import dataset_name, split_rows, store_labels
 from cebra_lens_core.results import make_rows
-from cebra_lens_core.store import layer_names
 
 
 def sample_rows(n_rows: int, max_samples: int, seed: int) -> np.ndarray:

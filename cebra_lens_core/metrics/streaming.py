@@ -2,8 +2,9 @@ r"""Reading layers chunk by chunk: the building blocks of the streamed metrics.
 
 A *layer* is a ``(T, d)`` numpy array or any lazily indexable array-like with ``.shape``
 whose row slices ``a[start:stop]`` convert with ``np.asarray`` (an ``xarray.DataArray`` of an
-activation store opened with :func:`cebra_lens_core.store.open_activation_store`, possibly
-after ``.isel(time=rows)``; a zarr array). Streamed metrics read it in chunks of
+activation store opened with
+:func:`cebra_lens_core.activations.store.open_activation_store`, possibly after
+``.isel(time=rows)``; a zarr array). Streamed metrics read it in chunks of
 ``chunk_size`` rows (rounded down to a multiple of the store's time chunk, so no storage
 chunk is decoded twice per pass) and keep only per-chunk buffers and small accumulators:
 memory ``O(chunk_size · d)`` plus the statistics, whatever ``T``.

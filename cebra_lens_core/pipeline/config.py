@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from cebra_lens_core.baselines import check_method
+from cebra_lens_core.activations.baselines import check_method
 from cebra_lens_core.data.sources import (
     GENERATORS,
     available_labels,

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cebra_lens_core.activations.store import open_activation_store
 from cebra_lens_core.analyses.decoding import decoding_analysis
 from cebra_lens_core.analyses.dimensionality import dimensionality_analysis
 from cebra_lens_core.analyses.distance import distance_analysis
 from cebra_lens_core.analyses.rdm import rdm_analysis
-from cebra_lens_core.store import open_activation_store
 from tests.analyses.stores import make_store
 
 T = 900

@@ -223,8 +223,8 @@ def prepare_cka_stores(ctx: Context) -> list[dict]:
 def case_stream(ctx: Context) -> list[dict]:
     import numpy as np
 
+    from cebra_lens_core.activations.store import layer_names, open_activation_store
     from cebra_lens_core.metrics.cka import cka_matrix
-    from cebra_lens_core.store import layer_names, open_activation_store
 
     path_a, path_b = cka_store_paths(ctx)
     sa, sb = open_activation_store(path_a), open_activation_store(path_b)

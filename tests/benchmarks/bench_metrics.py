@@ -385,7 +385,7 @@ def prepare_metric_store(ctx: Context) -> list[dict]:
 
 
 def _open(ctx: Context) -> Any:
-    from cebra_lens_core.store import open_activation_store
+    from cebra_lens_core.activations.store import open_activation_store
 
     return open_activation_store(metric_store_path(ctx))
 
@@ -474,9 +474,9 @@ def case_ridge_big(ctx: Context) -> list[dict]:
 def case_knn_big(ctx: Context) -> list[dict]:
     import numpy as np
 
+    from cebra_lens_core.activations.store import split_rows
     from cebra_lens_core.analyses.common import layer_views
     from cebra_lens_core.metrics.decoding import DEFAULT_KNN_MAX_SAMPLES, decode_streamed
-    from cebra_lens_core.store import split_rows
 
     store = _open(ctx)
     tr, te = split_rows(store, "train"), split_rows(store, "test")

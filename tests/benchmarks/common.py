@@ -199,7 +199,7 @@ def write_store(
     chunk: int = 65536,
     seed: int = 0,
 ) -> Path:
-    """Write an activation store (the contract of ``cebra_lens_core.store``) chunk by chunk.
+    """Write an activation store (the contract of ``cebra_lens_core.activations.store``) chunk by chunk.
 
     ``make_layers(start, stop, rng)`` returns the layers' rows ``start:stop``. Labels
     ``label_position`` (continuous, m) and ``label_direction`` (discrete) follow
@@ -210,7 +210,7 @@ def write_store(
     import numpy as np
     import xarray as xr
 
-    from cebra_lens_core.store import ZARR_TIME_CHUNK
+    from cebra_lens_core.activations.store import ZARR_TIME_CHUNK
 
     rng = np.random.default_rng(seed)
     chunk = max(ZARR_TIME_CHUNK, chunk // ZARR_TIME_CHUNK * ZARR_TIME_CHUNK)

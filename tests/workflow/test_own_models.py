@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cebra_lens_core.activations.store import open_activation_store
 from cebra_lens_core.data.types import Dataset, LabelInfo, Session, blocked_split
 from cebra_lens_core.models import train_model
 from cebra_lens_core.results import load_summary
-from cebra_lens_core.store import open_activation_store
 from tests.conftest import quick_spec
 from tests.forge import rat_recording, write_legacy_checkpoint, write_legacy_jl
 from tests.workflow.test_workflow import run_snakemake, write_config

@@ -409,7 +409,7 @@ def test_killed_run_resumes_to_identical_results(tiny_run, tmp_path):
     activations = tmp_path / "results" / "activations"
     for store in activations.glob("*.zarr") if activations.exists() else []:
         # a store that looks finished is complete: it opens and has every layer
-        from cebra_lens_core.store import open_activation_store
+        from cebra_lens_core.activations.store import open_activation_store
 
         assert open_activation_store(store).sizes["time"] == 800
     assert not (tmp_path / "results" / "summary.csv").exists()
@@ -426,7 +426,7 @@ def assert_same_results(first: Path, second: Path) -> None:
     """Byte-identical CSV/PNG/NPZ files (and provenance sidecars), identical stores."""
     import numpy as np
 
-    from cebra_lens_core.store import layer_names, open_activation_store
+    from cebra_lens_core.activations.store import layer_names, open_activation_store
 
     for pattern in ("*.csv", "*.png", "*.npz", "*.provenance.json"):
         a, b = _tree(first, pattern), _tree(second, pattern)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cebra_lens_core.activations import extract as extraction
 from cebra_lens_core.activations import extract_activations, write_activation_store
-from cebra_lens_core.store import (
+from cebra_lens_core.activations.store import (
     layer_names,
     open_activation_store,
     save_activations,
@@ -23,9 +24,8 @@ def test_streamed_store_round_trips(conv_model, toy, tmp_path):
         attrs={"model": "m", "dataset_name": "toy", "seed": 0, "config_hash": "abc"},
     )
     memory = extract_activations(conv_model, s.neural, **kwargs)
-    # chunk smaller than the recording: several appends along time
-    import cebra_lens_core.activations as extraction
-
+    # chunk smaller than the recording: several appends along time (patched where
+    # write_activation_store reads it)
     old = extraction.ZARR_TIME_CHUNK
     extraction.ZARR_TIME_CHUNK = 256
     try:

@@ -32,6 +32,13 @@ import torch
 import xarray as xr
 
 import cebra_lens_core
+from cebra_lens_core.activations.store import (
+    REFERENCE_VARIABLES,
+    ZARR_TIME_CHUNK,
+    chunk_dataset,
+    label_coords,
+    write_zarr,
+)
 from cebra_lens_core.atomic import atomic_path
 from cebra_lens_core.data.types import DataError, LabelInfo, validate_neural
 from cebra_lens_core.devices import torch_device
@@ -40,13 +47,6 @@ from cebra_lens_core.models.errors import ArchitectureError
 from cebra_lens_core.models.layers import LayerInfo, list_layers, shared_module_positions
 from cebra_lens_core.progress import ProgressLog
 from cebra_lens_core.provenance import current_record
-from cebra_lens_core.store import (
-    REFERENCE_VARIABLES,
-    ZARR_TIME_CHUNK,
-    chunk_dataset,
-    label_coords,
-    write_zarr,
-)
 
 log = logging.getLogger(__name__)
 
@@ -414,7 +414,8 @@ def write_activation_store(
     where the encoder runs, ``None`` = where the model is). Peak memory is about one chunk
     of activations, whatever the recording length.
     Inputs are validated before anything is written. ``references``: the reference
-    variables to store beside the layers (:data:`cebra_lens_core.store.REFERENCE_VARIABLES`; ``input_rf_mean`` only
+    variables to store beside the layers
+    (:data:`cebra_lens_core.activations.store.REFERENCE_VARIABLES`; ``input_rf_mean`` only
     for convolutional encoders). ``capture``: what is taken of each residual block
     (``blocks`` or ``cebra_lens``; :func:`cebra_lens_core.models.layers.list_layers`).
     """

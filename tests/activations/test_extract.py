@@ -6,10 +6,15 @@ import numpy as np
 import pytest
 import torch
 
-from cebra_lens_core.activations import extract_activations
+from cebra_lens_core.activations import extract_activations, write_activation_store
+from cebra_lens_core.activations.store import (
+    layer_names,
+    layer_variable,
+    open_activation_store,
+    reference_names,
+)
 from cebra_lens_core.data.types import DataError
 from cebra_lens_core.models import ArchitectureError, build_encoder, list_layers
-from cebra_lens_core.store import layer_names, layer_variable
 
 
 def _last(ds):
@@ -206,9 +211,6 @@ def _replicate_padded_window_mean(neural: np.ndarray, left: int, right: int) -> 
 
 
 def test_stores_carry_the_input_and_its_receptive_field_mean(conv_model, toy, tmp_path):
-    from cebra_lens_core.activations import write_activation_store
-    from cebra_lens_core.store import open_activation_store, reference_names
-
     X = toy.sessions[0].neural
     ds = extract_activations(conv_model, X)
     assert reference_names(ds) == ["input", "input_rf_mean"]

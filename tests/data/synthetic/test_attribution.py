@@ -13,7 +13,7 @@ from cebra_lens_core.data.sources import SYNTHETIC_LABELS
 from cebra_lens_core.data.synthetic import ATTRIBUTION_LATENTS, GENERATORS, attribution
 from cebra_lens_core.data.types import DataError
 
-SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "config.schema.yaml"
 
 
 @pytest.fixture(scope="module")

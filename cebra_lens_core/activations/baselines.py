@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from cebra_lens_core.activations.store import label_coords, save_activations
 from cebra_lens_core.data.types import DataError, LabelInfo, validate_neural
 from cebra_lens_core.provenance import current_record
-from cebra_lens_core.store import label_coords, save_activations
 
 #: baseline methods and whether they need an optional package
 BASELINES = ("pca", "tsne", "umap")
