@@ -31,9 +31,11 @@ class StoreLabel:
 
 
 def store_labels(store: xr.Dataset) -> dict[str, StoreLabel]:
-    """The ``label_<name>`` coordinates of a store, with kind/unit/categories from their attributes."""
+    """The ``label_<name>`` coordinates of a store, with kind/unit/categories from their
+    attributes, sorted by name: the order of a store's coordinates after a zarr round trip is
+    the order its folder lists them, which differs between runs, and rows must not."""
     out = {}
-    for coord in store.coords:
+    for coord in sorted(str(c) for c in store.coords):
         name = str(coord)
         if not name.startswith("label_"):
             continue
