@@ -14,8 +14,9 @@ torch and cebra) on first use, so code that only reads stores
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from cebra_lens_core.lazy import lazy_exports
 
 if TYPE_CHECKING:  # the lazily loaded names, for type checkers and readers
     from cebra_lens_core.activations.extract import (
@@ -58,15 +59,4 @@ __all__ = [
     "write_activation_store",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    """Load the submodule of a lazily exported name (PEP 562)."""
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY)

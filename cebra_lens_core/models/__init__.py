@@ -7,9 +7,9 @@ and cebra) on first use, so code that only needs :class:`ModelFileError` or
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from cebra_lens_core.lazy import lazy_exports
 from cebra_lens_core.models.errors import ArchitectureError, ModelFileError, TrainingError
 
 if TYPE_CHECKING:  # the lazily loaded names, for type checkers and readers
@@ -66,15 +66,4 @@ __all__ = [
     "training_history",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    """Load the submodule of a lazily exported name (PEP 562)."""
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY)
