@@ -20,7 +20,7 @@ from cebra_lens_core.analyses.dimensionality import dimensionality_analysis
 from cebra_lens_core.analyses.distance import distance_analysis
 from cebra_lens_core.analyses.embedding import embedding_analysis
 from cebra_lens_core.analyses.rdm import rdm_analysis
-from cebra_lens_core.analyses.single_units import single_unit_analysis
+from cebra_lens_core.analyses.single_unit import single_unit_analysis
 from cebra_lens_core.atomic import atomic_path
 from cebra_lens_core.provenance import NPZ_KEY, current_record
 
@@ -104,7 +104,7 @@ REGISTRY: dict[str, Analysis] = {
             "store",
             single_unit_analysis,
             arrays=True,
-            store_figure=("single_units", "single_units", "Single units"),
+            store_figure=("single_units", "single_unit", "Single units"),
             figure_settings=("plot_layer",),
         ),
         Analysis("consistency", "seed_group", summary_figure=("consistency", "Consistency")),

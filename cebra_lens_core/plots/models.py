@@ -14,7 +14,7 @@ import numpy as np
 from cebra_lens_core.plots.attribution import plot_attribution_maps
 from cebra_lens_core.plots.embedding import plot_embedding
 from cebra_lens_core.plots.rdm import plot_layer_rdms
-from cebra_lens_core.plots.single_units import plot_single_units
+from cebra_lens_core.plots.single_unit import plot_single_units
 
 
 def _layer_count(arrays: Mapping[str, np.ndarray], prefix: str) -> int:

@@ -86,7 +86,7 @@ def test_dimensionality_streamed_from_disk(stores):
 
 
 def test_single_units_streamed_from_disk(stores):
-    from cebra_lens_core.analyses.single_units import single_unit_analysis, tuning_eta_squared
+    from cebra_lens_core.analyses.single_unit import single_unit_analysis, tuning_eta_squared
 
     memory, disk = stores
     kw = dict(name="m", labels=["pos", "side"], max_timepoints=50)

@@ -23,7 +23,7 @@ from cebra_lens_core.plots.rdm import (
     plot_oracle_similarity,
     plot_rsa_matrix,
 )
-from cebra_lens_core.plots.single_units import plot_single_units, unit_order
+from cebra_lens_core.plots.single_unit import plot_single_units, unit_order
 from cebra_lens_core.results import join_model_sheet, make_rows
 
 MODELS = ("a_seed0", "a_seed1", "b_seed0")

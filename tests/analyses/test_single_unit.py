@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cebra_lens_core.analyses.single_units import single_unit_analysis, tuning_eta_squared
+from cebra_lens_core.analyses.single_unit import single_unit_analysis, tuning_eta_squared
 from tests.analyses.stores import make_store
 
 

@@ -36,7 +36,7 @@ def plot_single_units(
     of the unit's variance explained by the label conditions, in each panel title).
 
     Args:
-        arrays: arrays of :func:`cebra_lens_core.analyses.single_units.single_unit_analysis`.
+        arrays: arrays of :func:`cebra_lens_core.analyses.single_unit.single_unit_analysis`.
         label: the label of the tuning curves (default: the first label found).
 
     Raises:
