@@ -2,14 +2,22 @@
 the package.
 
 :func:`corresponding_layers`: which layers of two models correspond (by name, else by index;
-the embeddings always).
+the embeddings always); :func:`session_name`: the ``_session<k>`` suffix of stores, seed groups
+and recordings; :func:`unknown_architecture_message`: the error for an unknown architecture name.
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 
-__all__ = ["corresponding_layers"]
+__all__ = ["corresponding_layers", "session_name", "unknown_architecture_message"]
+
+
+def session_name(name: str, session: int | None) -> str:
+    """``name`` on a single-session dataset (``session=None``), else ``<name>_session<k>``:
+    the names of stores, seed groups and recordings of session ``k``."""
+    return name if session is None else f"{name}_session{session}"
 
 
 def corresponding_layers(names_a: Sequence[str], names_b: Sequence[str]) -> list[tuple[int, int]]:
@@ -27,3 +35,16 @@ def corresponding_layers(names_a: Sequence[str], names_b: Sequence[str]) -> list
     if la and lb:
         pairs.add((la - 1, lb - 1))
     return sorted(pairs)
+
+
+def unknown_architecture_message(architecture: str, options: Sequence[str]) -> str | None:
+    """``None`` when ``architecture`` is one of the registered CEBRA architecture names
+    ``options``, else the error text with the closest valid names (``difflib``, cutoff 0.5)."""
+    if architecture in options:
+        return None
+    close = difflib.get_close_matches(str(architecture), list(options), n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return (
+        f"unknown CEBRA architecture {architecture!r}{hint} "
+        "(see cebra.models.get_options() for all names)"
+    )

@@ -208,10 +208,9 @@ def write_model_sheet(rows: Sequence[Mapping], path: str | os.PathLike) -> Path:
             value = r.get(c)
             if c in _JSON_COLUMNS and value is not None:
                 value = json.dumps(value, sort_keys=True)
-            text = "" if value is None else str(value)
-            if any(ch in text for ch in "\t\n\r"):
+            record[c] = "" if value is None else str(value)
+            if any(ch in record[c] for ch in "\t\n\r"):
                 raise ValueError(f"model sheet: {c} of {r.get('store')!r} holds a tab or newline")
-            record[c] = value if value is not None else ""
         records.append(record)
     frame = pd.DataFrame(records, columns=list(MODEL_SHEET_COLUMNS))
     write_sidecar(path)
@@ -247,16 +246,17 @@ def join_model_sheet(summary: pd.DataFrame, sheet: pd.DataFrame | None) -> pd.Da
     from the model sheet (matched on ``store``; a noise-ceiling row, whose ``model`` is a seed
     group, gets that group's ``group``). Rows of models not in the sheet get ``group`` =
     their model, no seed and an empty kind; ``sheet=None`` gives every row that."""
+    if sheet is None:
+        sheet = pd.DataFrame(columns=list(MODEL_SHEET_COLUMNS))
+    # a store's own group wins over a seed-group key of the same name
+    group = {
+        **dict(zip(sheet["seed_group"], sheet["group"], strict=True)),
+        **dict(zip(sheet["store"], sheet["group"], strict=True)),
+    }
+    seed = dict(zip(sheet["store"], sheet["seed"], strict=True))
+    kind = dict(zip(sheet["store"], sheet["kind"], strict=True))
     out = summary.copy()
     models = out["model"].astype(str)
-    group = dict(zip(sheet["store"], sheet["group"], strict=True)) if sheet is not None else {}
-    if sheet is not None:
-        for seed_group, g in zip(sheet["seed_group"], sheet["group"], strict=True):
-            group.setdefault(seed_group, g)
-        seed = dict(zip(sheet["store"], sheet["seed"], strict=True))
-        kind = dict(zip(sheet["store"], sheet["kind"], strict=True))
-    else:
-        seed, kind = {}, {}
     out["group"] = [group.get(m, m) for m in models]
     out["seed"] = pd.array([seed.get(m) for m in models], dtype="Int64")
     out["kind"] = [kind.get(m, "") for m in models]

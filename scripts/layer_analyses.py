@@ -5,7 +5,6 @@ from pathlib import Path
 
 from cebra_lens_core.activations.store import open_activation_store
 from cebra_lens_core.analyses import (
-    ANALYSES_WITH_ARRAYS,
     REGISTRY,
     run_store_analysis,
     save_arrays,
@@ -23,6 +22,6 @@ for analysis, table in zip(snakemake.params.analyses, snakemake.output.tables, s
         options["bootstrap"] = snakemake.params.bootstrap
     rows, arrays = run_store_analysis(analysis, store, name, options)
     log.info("%s of %s: %d rows", analysis, name, len(rows))
-    if analysis in ANALYSES_WITH_ARRAYS:
+    if REGISTRY[analysis].arrays:
         save_arrays(arrays, next(arrays_out))
     write_rows(rows, table)

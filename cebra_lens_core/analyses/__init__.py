@@ -46,6 +46,8 @@ class Analysis:
             (``figures/<figure>.png``, caption ``workflow/report/<figure>.rst``).
         figure_settings: settings of its config block that only its figures use (never
             passed to a compute job, so changing them reruns figures only).
+        needs_encoder: runs the model's encoder, so only stores of CEBRA models (not
+            baselines) get it.
     """
 
     name: str
@@ -56,6 +58,7 @@ class Analysis:
     store_figure: tuple[str, str, str] | None = None
     summary_figure: tuple[str, str] | None = None
     figure_settings: tuple[str, ...] = ()
+    needs_encoder: bool = False
 
 
 #: every analysis of the workflow, in the order of the config and the report
@@ -117,6 +120,7 @@ REGISTRY: dict[str, Analysis] = {
             arrays=True,
             store_figure=("attribution", "attribution_maps", "Attribution"),
             summary_figure=("attribution_summary", "Attribution"),
+            needs_encoder=True,
         ),
         Analysis("alignment", "store_job", arrays=True, summary_figure=("alignment", "Alignment")),
     )

@@ -7,6 +7,7 @@ import pandas as pd
 
 from cebra_lens_core.data.types import Dataset
 from cebra_lens_core.models.train import TrainingSpec, label_arrays, seeded_cebra
+from cebra_lens_core.naming import session_name
 from cebra_lens_core.results import make_rows
 
 
@@ -41,7 +42,7 @@ def goodness_of_fit_rows(
                 {
                     "analysis": "goodness_of_fit",
                     "dataset": dataset.name,
-                    "model": name if not multi else f"{name}_session{k}",
+                    "model": session_name(name, k if multi else None),
                     "metric": "goodness_of_fit_bits",
                     "label": label,
                     "variant": variant,

@@ -20,12 +20,12 @@ its own layer, because extraction walks the ``Sequential`` position by position.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import asdict, dataclass
 
 from torch import nn
 
 from cebra_lens_core.models.errors import ArchitectureError
+from cebra_lens_core.naming import unknown_architecture_message
 
 
 @dataclass(frozen=True)
@@ -240,11 +240,6 @@ def check_architecture_name(architecture: str) -> None:
     # deferred: cebra (imports torch), loaded only on this path
     import cebra.models
 
-    options = cebra.models.get_options()
-    if architecture not in options:
-        close = difflib.get_close_matches(str(architecture), options, n=3, cutoff=0.5)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise ArchitectureError(
-            f"unknown CEBRA architecture {architecture!r}{hint} "
-            "(see cebra.models.get_options() for all names)"
-        )
+    message = unknown_architecture_message(architecture, cebra.models.get_options())
+    if message is not None:
+        raise ArchitectureError(message)

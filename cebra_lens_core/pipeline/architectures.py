@@ -9,7 +9,7 @@ imports torch or cebra; the training job checks again against the installed CEBR
 
 from __future__ import annotations
 
-import difflib
+from cebra_lens_core import naming
 
 #: ``cebra.models.get_options()`` of cebra 0.6.1, in registry order
 CEBRA_ARCHITECTURES: tuple[str, ...] = (
@@ -164,13 +164,6 @@ CEBRA_ARCHITECTURES: tuple[str, ...] = (
 
 
 def unknown_architecture_message(architecture: str) -> str | None:
-    """``None`` when ``architecture`` is a registered CEBRA architecture, else the error text
-    with the closest valid names (``difflib``, cutoff 0.5)."""
-    if architecture in CEBRA_ARCHITECTURES:
-        return None
-    close = difflib.get_close_matches(str(architecture), CEBRA_ARCHITECTURES, n=3, cutoff=0.5)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    return (
-        f"unknown CEBRA architecture {architecture!r}{hint} "
-        "(see cebra.models.get_options() for all names)"
-    )
+    """``None`` when ``architecture`` is in :data:`CEBRA_ARCHITECTURES`, else the error text
+    with the closest valid names (:func:`cebra_lens_core.naming.unknown_architecture_message`)."""
+    return naming.unknown_architecture_message(architecture, CEBRA_ARCHITECTURES)

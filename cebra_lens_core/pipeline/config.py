@@ -96,23 +96,6 @@ class ModelEntry:
     def baseline(self) -> bool:
         return self.kind != "cebra"
 
-    def describe(self) -> dict:
-        """The settings figures compare models by (JSON-friendly)."""
-        keys = ("architecture", "output_dimension", "temperature", "temperature_mode")
-        keys += ("conditional", "labels", "control", "max_iterations", "num_hidden_units")
-        return {
-            "name": self.name,
-            "group": self.group,
-            "dataset": self.dataset,
-            "seed": self.seed,
-            "kind": self.kind,
-            "file": self.file or "",
-            "varied": dict(self.varied),
-            "sweep_base": self.sweep_base,
-            "sessions": dict(self.sessions) if self.sessions is not None else None,
-            **{k: self.training[k] for k in keys if k in self.training},
-        }
-
 
 def read_yaml(path: str | os.PathLike) -> dict:
     """Read a YAML file into a dict (empty file -> ``{}``)."""

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from cebra_lens_core.analyses import REGISTRY
 from cebra_lens_core.data.sources import dataset_bin_width, n_sessions
+from cebra_lens_core.naming import session_name
 from cebra_lens_core.pipeline.config import ConfigError
 from cebra_lens_core.results import SWEEP_SETTINGS
 from cebra_lens_core.stats.options import resolve_block_length
@@ -46,7 +47,7 @@ def plan_stores(config: Mapping) -> dict[str, tuple[str, int | None]]:
         sessions = _dataset_sessions(m, n_sessions(config["datasets"][m.dataset]))
         expected += len(sessions)
         for k in sessions:
-            stores[m.name if k is None else f"{m.name}_session{k}"] = (m.name, k)
+            stores[session_name(m.name, k)] = (m.name, k)
     if len(stores) != expected:
         raise ConfigError(
             "two models give activation stores with the same name (a model named "
@@ -125,7 +126,7 @@ def plan_seed_groups(
         m = models[model]
         if m.baseline:  # trained seeds and loaded checkpoints (`files`) of one config entry
             continue
-        key = m.group if session is None else f"{m.group}_session{session}"
+        key = session_name(m.group, session)
         groups.setdefault(key, []).append(store)
     return {k: v for k, v in groups.items() if len(v) >= 2}
 
@@ -138,7 +139,7 @@ def plan_recordings(
     out: dict[str, list[str]] = {}
     for store, (model, session) in stores.items():
         dataset = models[model].dataset
-        key = dataset if session is None else f"{dataset}_session{session}"
+        key = session_name(dataset, session)
         out.setdefault(key, []).append(store)
     return out
 
@@ -221,13 +222,12 @@ def plan_model_sheet(config: Mapping, stores: Mapping[str, tuple[str, int | None
     rows = []
     for store, (name, session) in stores.items():
         m = models[name]
-        described = m.describe()
         rows.append(
             {
                 "store": store,
                 "model": m.name,
                 "group": m.group,
-                "seed_group": m.group if session is None else f"{m.group}_session{session}",
+                "seed_group": session_name(m.group, session),
                 "seed": m.seed,
                 "kind": model_kind(m),
                 "method": m.kind,
@@ -237,7 +237,7 @@ def plan_model_sheet(config: Mapping, stores: Mapping[str, tuple[str, int | None
                 "source_file": m.file or "",
                 "sweep_base": m.sweep_base,
                 "varied": dict(m.varied),
-                **{k: described[k] for k in SWEEP_SETTINGS if k in described},
+                **{k: m.training[k] for k in SWEEP_SETTINGS if k in m.training},
             }
         )
     return rows

@@ -41,11 +41,12 @@ def _draw_lines(
     ax: plt.Axes, part: pd.DataFrame, axis: LayerAxis, colours: Mapping[str, tuple]
 ) -> None:
     """One line per model × variant; shuffled controls dashed, thin and light; CI bands."""
+    groups = model_groups(part)
     for (model, variant), line_rows in part.groupby(["model", "variant"], sort=True):
         line_rows = line_rows.sort_values("layer")
         decoder, shuffled = _decoder_of(variant)
         linestyle, marker = DECODER_STYLES.get(decoder, _FALLBACK_STYLE)
-        colour = colours[model_groups(line_rows)[model]]
+        colour = colours[groups[model]]
         x = axis.x(model, line_rows["layer"])
         y = line_rows["value"].to_numpy(dtype=float)
         style = (

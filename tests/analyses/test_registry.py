@@ -132,6 +132,8 @@ def test_scopes_and_run_functions():
         assert (analysis.run is not None) == (analysis.scope == "store"), name
     assert set(store_analyses()) == {n for n, a in REGISTRY.items() if a.scope == "store"}
     assert set(ANALYSES_WITH_ARRAYS) == {"rdm", "embedding", "single_unit"}
+    # only attribution runs the encoder (baseline stores have none)
+    assert {n for n, a in REGISTRY.items() if a.needs_encoder} == {"attribution"}
 
 
 def test_every_figure_has_a_drawing_function_and_a_caption():

@@ -27,7 +27,7 @@ rule layer_analyses:
         f"{R}/activations/{{store}}.zarr",
     output:
         tables=[f"{R}/{a}/{{store}}.csv" for a in STORE_ANALYSES],
-        arrays=[f"{R}/{a}/{{store}}.npz" for a in STORE_ANALYSES if a in ARRAY_ANALYSES],
+        arrays=[f"{R}/{a}/{{store}}.npz" for a in STORE_ANALYSES if REGISTRY[a].arrays],
     params:
         analyses=STORE_ANALYSES,
         options={a: job_settings(a, ANALYSES[a]) for a in STORE_ANALYSES},

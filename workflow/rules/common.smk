@@ -1,7 +1,7 @@
 # Shared setup: validated config, model/store/pair bookkeeping, paths.
 import os
 
-from cebra_lens_core.analyses import ANALYSES_WITH_ARRAYS, REGISTRY
+from cebra_lens_core.analyses import REGISTRY
 from cebra_lens_core.pipeline.config import ConfigError, prepare_config
 from cebra_lens_core.provenance import config_hash
 from cebra_lens_core.pipeline.plan import (
@@ -120,13 +120,12 @@ def all_outputs():
 
 
 ANALYSES = CFG["analyses"]
-# attribution needs an encoder: CEBRA models only (baselines are skipped)
-ATTRIBUTION_STORES = [s for s, (m, _) in STORES.items() if not MODELS[m].baseline]
+# stores of CEBRA models: what analyses that run the encoder get (baselines have none)
+ENCODER_STORES = [s for s, (m, _) in STORES.items() if not MODELS[m].baseline]
 # the analyses of the shared per-store job, in registry order
 STORE_ANALYSES = [
     a for a, spec in REGISTRY.items() if spec.scope == "store" and ANALYSES[a]["enabled"]
 ]
-ARRAY_ANALYSES = ANALYSES_WITH_ARRAYS
 CONSISTENCY_GROUPS = plan_seed_groups(CFG, STORES) if ANALYSES["consistency"]["enabled"] else {}
 RECORDINGS = plan_recordings(CFG, STORES)  # dataset[_session<k>] -> stores on those time points
 # CKA pairs grouped into jobs (one stacked covariance per job): job name -> pairs
@@ -186,7 +185,7 @@ def analysis_units(name):
         return list(CONSISTENCY_GROUPS)
     if scope == "trained_model":
         return [m.name for m in trained_models()]
-    return ATTRIBUTION_STORES if name == "attribution" else list(STORES)
+    return ENCODER_STORES if REGISTRY[name].needs_encoder else list(STORES)
 
 
 def analysis_figures():

@@ -106,8 +106,9 @@ rule summary_figures:
     output:
         **{
             k: report(f"{R}/figures/{k}.png", caption=f"../report/{k}.rst", category=c)
-            for k, c in (a.summary_figure for a in REGISTRY.values() if a.summary_figure)
-            if f"{R}/figures/{k}.png" in analysis_figures()
+            for k, c in (
+                a.summary_figure for n, a in REGISTRY.items() if a.summary_figure and analysis_units(n)
+            )
         },
     log:
         f"{LOGS}/figures/summary_figures.log",
