@@ -10,7 +10,7 @@ import pandas as pd
 import xarray as xr
 
 from cebra_lens_core.activations.store import layer_names, reference_names, select_split
-from cebra_lens_core.metrics.cka import DEFAULT_MAX_SAMPLES, cka_matrix_result
+from cebra_lens_core.metrics.cka import DEFAULT_MAX_SAMPLES, cka_matrix
 from cebra_lens_core.naming import corresponding_layers
 from cebra_lens_core.results import make_rows
 from cebra_lens_core.stats.cka import cka_pair_statistics
@@ -69,7 +69,7 @@ def cka_rows(
         log.info(
             "%s CKA %s vs %s on %d %s time points", kind, name_a, name_b, a.sizes["time"], split
         )
-        result = cka_matrix_result(
+        result = cka_matrix(
             layers_a,
             layers_b,
             kind,
@@ -79,6 +79,7 @@ def cka_rows(
             names_a=[f"{name_a}:{v}" for v in vars_a],
             names_b=None if same else [f"{name_b}:{v}" for v in vars_b],
             device=None if kind == "rbf" else device,
+            return_result=True,
         )
         rows += _matrix_rows(result.values, int(result.n_samples), kind, dataset, a, name_a, name_b)
     return make_rows(rows)
@@ -174,7 +175,7 @@ def cka_rows_for_pairs(
             selected[first].sizes["time"],
             split,
         )
-        result = cka_matrix_result(
+        result = cka_matrix(
             layers,
             None,
             kind,
@@ -183,6 +184,7 @@ def cka_rows_for_pairs(
             seed=seed,
             names_a=labels,
             device=None if kind == "rbf" else device,
+            return_result=True,
         )
         for a, b in pairs:
             (start_a, vars_a), (start_b, vars_b) = offsets[a], offsets[b]
@@ -214,7 +216,7 @@ def reference_cka_rows(
     dataset = str(store.attrs.get("dataset_name", store.attrs.get("dataset", "")))
     rows = []
     for kind in kinds:
-        result = cka_matrix_result(
+        result = cka_matrix(
             [store[r] for r in references],
             [store[v] for v in variables],
             kind,
@@ -223,6 +225,7 @@ def reference_cka_rows(
             seed=seed,
             names_a=[f"{name}:{r}" for r in references],
             names_b=[f"{name}:{v}" for v in variables],
+            return_result=True,
         )
         rows += [
             {

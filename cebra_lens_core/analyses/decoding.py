@@ -16,7 +16,7 @@ from cebra_lens_core.metrics.decoding import (
     DEFAULT_K_GRID,
     DEFAULT_KNN_MAX_SAMPLES,
     DEFAULT_N_FOLDS,
-    decode_streamed,
+    decode,
 )
 from cebra_lens_core.results import make_rows
 from cebra_lens_core.stats.decoding import decoding_bootstrap
@@ -72,7 +72,7 @@ def decoding_analysis(
       null rows of other analyses, where ``n`` counts null draws). No hyperparameter rows.
 
     Layers are read from the store chunk by chunk
-    (:func:`~cebra_lens_core.metrics.decoding.decode_streamed`): ridge exactly from
+    (:func:`~cebra_lens_core.metrics.decoding.decode`): ridge exactly from
     sufficient statistics, kNN on at most ``knn_max_samples`` training rows (a subsample
     seeded with ``knn_seed`` when the training split is longer; ``None``: no cap), so memory
     stays bounded whatever the recording length. The decoding and its controls share each
@@ -158,7 +158,7 @@ def _decoder_rows(
     kind = labs[0].kind
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        result, controls = decode_streamed(
+        result = decode(
             X_train,
             y_train,
             X_test,
@@ -200,6 +200,7 @@ def _decoder_rows(
         if interval is not None:
             row.update(ci_low=interval.low, ci_high=interval.high)
         rows.append(row)
+    controls = result.controls
     if controls:
         per_seed = [c.records() for c in controls]
         for k, r in enumerate(per_seed[0]):

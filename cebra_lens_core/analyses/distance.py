@@ -17,7 +17,7 @@ from cebra_lens_core.analyses.common import (
     split_rows,
     store_labels,
 )
-from cebra_lens_core.metrics.distance import class_distances_streamed
+from cebra_lens_core.metrics.distance import class_distances
 from cebra_lens_core.results import make_rows
 from cebra_lens_core.stats.distance import distance_bootstrap
 from cebra_lens_core.stats.options import BootstrapOptions
@@ -47,7 +47,7 @@ def distance_analysis(
 
     Streamed: per layer and label, at most two passes over the layer in chunks of
     ``chunk_size`` rows (per-condition sums, sums of unit vectors and centred sums of squares;
-    :func:`~cebra_lens_core.metrics.distance.class_distances_streamed`); no ``T × T`` matrix
+    :func:`~cebra_lens_core.metrics.distance.class_distances`); no ``T × T`` matrix
     and no copy of the whole layer.
 
     With ``bootstrap``, ``ci_low``/``ci_high`` are block-bootstrap percentile intervals over
@@ -79,7 +79,7 @@ def distance_analysis(
         for index, layer_name, X in views:
             measured = list(metrics)
             try:
-                per_metric = class_distances_streamed(
+                per_metric = class_distances(
                     X,
                     cond,
                     repeats=repeats,
@@ -94,7 +94,7 @@ def distance_analysis(
                     raise
                 measured = [m for m in measured if m != "cosine"]
                 log.warning("%s %s: no cosine distances: %s", name, layer_name, err)
-                per_metric = class_distances_streamed(
+                per_metric = class_distances(
                     X,
                     cond,
                     repeats=repeats,

@@ -20,11 +20,7 @@ from cebra_lens_core.analyses.common import (
     select_labels,
     split_rows,
 )
-from cebra_lens_core.metrics.conditions import (
-    Conditions,
-    condition_means_streamed,
-    joint_conditions,
-)
+from cebra_lens_core.metrics.conditions import Conditions, condition_means, joint_conditions
 from cebra_lens_core.metrics.rdm import (
     compare_rdms,
     joint_oracle_rdm,
@@ -100,7 +96,7 @@ def rdm_analysis(
     layer_means = []  # (index, layer_name, [condition means of each label set])
     views = layer_views(store, rows_sel, layers=layers)
     for index, layer_name, X in views:
-        means = condition_means_streamed(
+        means = condition_means(
             X, [c.codes for c in conds], chunk_size=chunk_size, name=f"{name}:{layer_name}"
         )
         layer_means.append((index, layer_name, [m.means for m in means]))

@@ -15,7 +15,7 @@ from cebra_lens_core.analyses.common import (
     select_labels,
     split_rows,
 )
-from cebra_lens_core.metrics.conditions import condition_means, condition_means_streamed
+from cebra_lens_core.metrics.conditions import condition_means
 from cebra_lens_core.metrics.streaming import iter_chunks
 from cebra_lens_core.results import make_rows
 
@@ -39,7 +39,7 @@ def _tuning_streamed(X, codes: list[np.ndarray], chunk_size: int, name: str) -> 
     """Condition means and η² (:func:`tuning_eta_squared`) of every label, read in chunks."""
     if not codes:
         return []
-    cms = condition_means_streamed(X, codes, chunk_size=chunk_size, min_conditions=1, name=name)
+    cms = condition_means(X, codes, chunk_size=chunk_size, min_conditions=1, name=name)
     counts, means = cms[0].counts, cms[0].means
     mu = (counts[:, None] * means).sum(axis=0) / counts.sum()
     total = np.zeros(int(X.shape[1]))

@@ -43,7 +43,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from cebra_lens_core.metrics.conditions import check_activations, check_codes, condition_means
+from cebra_lens_core.metrics._validation import check_activations
+from cebra_lens_core.metrics.conditions import check_codes, condition_means
 from cebra_lens_core.metrics.dimensionality import participation_ratio
 from cebra_lens_core.metrics.encoding import EncodingResult, encoding_regression
 from cebra_lens_core.metrics.rdm import compare_rdms, rdm_from_means, rdm_metric_name

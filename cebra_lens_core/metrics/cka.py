@@ -24,7 +24,7 @@ independent Gaussians with T=100, d=256 is ≈ 0.72).
 
 RBF CKA needs ``T × T`` Gram matrices, so it is computed on at most ``max_samples`` rows
 (subsampled without replacement with ``numpy.random.default_rng(seed)``, the same rows for
-every layer); :func:`cka_result` / :func:`cka_matrix_result` report the number of rows used.
+every layer); ``return_result=True`` reports the number of rows used.
 
 Many layers at once (:func:`cka_matrix`): the centred layers are stacked into
 ``Z = [Xc_1 … Xc_L]`` (``T × Σd``) and ``G = Z^T Z`` is formed with one GEMM (a SYRK, as
@@ -68,6 +68,7 @@ from typing import Any, Literal
 import numpy as np
 
 from cebra_lens_core.devices import torch_device
+from cebra_lens_core.metrics._validation import check_finite, check_layers, check_same_time
 from cebra_lens_core.metrics.streaming import storage_rows
 
 __all__ = [
@@ -77,9 +78,7 @@ __all__ = [
     "CKAMatrixResult",
     "StackedCovariance",
     "cka",
-    "cka_result",
     "cka_matrix",
-    "cka_matrix_result",
     "stacked_covariance",
     "cka_from_covariance",
     "linear_hsic",
@@ -99,7 +98,7 @@ DEFAULT_MAX_CHUNK_BYTES = 256 * 2**20
 #: RBF CKA uses at most this many time points (the same seeded rows for both layers); the
 #: workflow's ``cka.rbf_max_samples`` default is this value (tests/pipeline/test_defaults.py)
 DEFAULT_MAX_SAMPLES = 2000
-#: Memory allowed for caching centred RBF Gram matrices in :func:`cka_matrix_result`.
+#: Memory allowed for caching centred RBF Gram matrices in :func:`cka_matrix`.
 DEFAULT_RBF_CACHE_BYTES = 2**30
 
 
@@ -115,58 +114,6 @@ def _check_kind(kind: str) -> str:
     return kind
 
 
-def _as_layer(a: Any, name: str) -> Any:
-    """Return ``a`` (or ``np.asarray(a)`` if it has no ``shape``) after checking it is 2-D real."""
-    if not hasattr(a, "shape") or not hasattr(a, "__getitem__"):
-        a = np.asarray(a)
-    shape = tuple(int(s) for s in a.shape)
-    if len(shape) != 2:
-        raise ValueError(
-            f"{name} must be 2-D (time × units), got shape {shape}; reshape a single unit to (T, 1)"
-        )
-    if shape[1] < 1:
-        raise ValueError(f"{name} has no units (shape {shape})")
-    dtype = getattr(a, "dtype", None)
-    try:
-        dtype = np.dtype(dtype) if dtype is not None else None
-    except TypeError:
-        dtype = None
-    if dtype is not None and not (
-        np.issubdtype(dtype, np.floating)
-        or np.issubdtype(dtype, np.integer)
-        or np.issubdtype(dtype, np.bool_)
-    ):
-        raise ValueError(f"{name} must hold real numbers, got dtype {dtype}")
-    return a
-
-
-def _check_layer_list(layers: Any, arg: str) -> list[Any]:
-    if hasattr(layers, "shape") or isinstance(layers, str | bytes):
-        raise TypeError(
-            f"{arg} must be a sequence of 2-D (time × units) arrays, got a single array-like; "
-            f"wrap it in a list: [{arg}]"
-        )
-    layers = list(layers)
-    if not layers:
-        raise ValueError(f"{arg} is empty: need at least one layer")
-    return layers
-
-
-def _validate_layers(layers: Sequence[Any], names: Sequence[str], min_samples: int) -> int:
-    """Check a list of layers (already passed through :func:`_as_layer`); return ``T``."""
-    n_time = int(layers[0].shape[0])
-    for layer, name in zip(layers, names, strict=True):
-        t = int(layer.shape[0])
-        if t != n_time:
-            raise ValueError(
-                f"{name} has {t} time points (rows) but {names[0]} has {n_time}; "
-                "all layers must share the same time axis"
-            )
-    if n_time < min_samples:
-        raise ValueError(f"need at least {min_samples} time points (rows), got {n_time}")
-    return n_time
-
-
 def _prepare(
     layers_a: Any,
     layers_b: Any | None,
@@ -175,12 +122,12 @@ def _prepare(
     names_b: Sequence[str] | None = None,
 ) -> tuple[list[Any], list[str], int, int]:
     """Validate both layer lists; return (all layers, names, La, T)."""
-    la = _check_layer_list(layers_a, "layers_a")
+    la = check_layers(layers_a, "layers_a", names_a or None)
     names = list(names_a) if names_a else [f"layers_a[{i}]" for i in range(len(la))]
-    lb = [] if layers_b is None else _check_layer_list(layers_b, "layers_b")
+    lb = [] if layers_b is None else check_layers(layers_b, "layers_b", names_b or None)
     names += list(names_b) if names_b else [f"layers_b[{j}]" for j in range(len(lb))]
-    layers = [_as_layer(a, n) for a, n in zip(la + lb, names, strict=True)]
-    n_time = _validate_layers(layers, names, min_samples)
+    layers = la + lb
+    n_time = check_same_time(layers, names, min_samples)
     return layers, names, len(la), n_time
 
 
@@ -193,10 +140,7 @@ def _check_finite_chunk(chunk: np.ndarray, chunk_sum: np.ndarray, name: str, sta
     """Raise if a chunk holds NaN/inf (detected cheaply through its float64 sum)."""
     if np.isfinite(chunk_sum).all():
         return
-    bad = ~np.isfinite(chunk)
-    if bad.any():
-        row = start + int(np.argwhere(bad)[0][0])
-        raise ValueError(f"{name} contains NaN or inf values (first at time index {row})")
+    check_finite(chunk, name, start)
     raise ValueError(f"{name} has values too large to sum in float64 (overflow)")
 
 
@@ -380,10 +324,9 @@ def stacked_covariance(
     """
     if gemm_dtype not in ("float64", "float32"):
         raise ValueError(f"gemm_dtype must be 'float64' or 'float32', got {gemm_dtype!r}")
-    layers = _check_layer_list(layers, "layers")
+    layers = check_layers(layers, "layers", names)
     names = list(names) if names is not None else [f"layers[{i}]" for i in range(len(layers))]
-    layers = [_as_layer(a, n) for a, n in zip(layers, names, strict=True)]
-    n_time = _validate_layers(layers, names, 1)
+    n_time = check_same_time(layers, names)
     widths = [int(a.shape[1]) for a in layers]
     offsets = np.concatenate([[0], np.cumsum(widths)]).astype(np.intp)
     width = int(offsets[-1])
@@ -808,84 +751,6 @@ def _rbf_matrix(
 # --------------------------------------------------------------------------------------
 
 
-def cka_matrix_result(
-    layers_a: Sequence[Any],
-    layers_b: Sequence[Any] | None = None,
-    kind: CKAKind = "linear",
-    *,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-    max_chunk_bytes: int | None = DEFAULT_MAX_CHUNK_BYTES,
-    gemm_dtype: Literal["float64", "float32"] = "float64",
-    rbf_sigma: float | None = None,
-    max_samples: int = DEFAULT_MAX_SAMPLES,
-    seed: int = 0,
-    rbf_cache_bytes: int = DEFAULT_RBF_CACHE_BYTES,
-    names_a: Sequence[str] | None = None,
-    names_b: Sequence[str] | None = None,
-    device: Any = None,
-    device_cache_bytes: int | None = None,
-) -> CKAMatrixResult:
-    """:func:`cka_matrix` plus metadata (rows used, subsampling, RBF widths).
-
-    See :func:`cka_matrix` for the arguments; ``names_a`` / ``names_b`` name the layers in
-    error messages and warnings (default ``layers_a[i]`` / ``layers_b[j]``).
-    """
-    kind = _check_kind(kind)
-    if kind == "rbf":
-        if int(max_samples) < MIN_SAMPLES["rbf"]:
-            raise ValueError(f"max_samples must be at least 2, got {max_samples}")
-        if rbf_sigma is not None and not (np.isfinite(rbf_sigma) and rbf_sigma > 0):
-            raise ValueError(f"rbf_sigma must be a positive finite number or None, got {rbf_sigma}")
-    layers, names, n_a, n_time = _prepare(layers_a, layers_b, MIN_SAMPLES[kind], names_a, names_b)
-    cross = layers_b is not None
-    width = sum(int(a.shape[1]) for a in layers)
-
-    if kind == "rbf":
-        rows = _chunk_rows(chunk_size, max_chunk_bytes, width, layers)
-        values, idx, sigmas, bad = _rbf_matrix(
-            layers,
-            names,
-            n_a,
-            cross,
-            n_time,
-            rbf_sigma=rbf_sigma,
-            max_samples=int(max_samples),
-            seed=seed,
-            rows=rows,
-            cache_bytes=rbf_cache_bytes,
-        )
-        if bad:
-            _warn_undefined(bad, kind)
-        subsampled = len(idx) < n_time
-        return CKAMatrixResult(
-            values=values,
-            kind=kind,
-            n_samples=len(idx),
-            n_total=n_time,
-            subsampled=subsampled,
-            seed=seed if subsampled else None,
-            sigmas_a=sigmas[:n_a],
-            sigmas_b=sigmas[n_a:] if cross else None,
-        )
-
-    cov = stacked_covariance(
-        layers,
-        chunk_size=chunk_size,
-        max_chunk_bytes=max_chunk_bytes,
-        row_norms=kind == "debiased",
-        gemm_dtype=gemm_dtype,
-        names=names,
-        device=device,
-        device_cache_bytes=device_cache_bytes,
-    )
-    hsic = linear_hsic(cov) if kind == "linear" else debiased_hsic(cov)
-    full, ok = _normalise_hsic(hsic)
-    if not ok.all():
-        _warn_undefined([names[i] for i in np.flatnonzero(~ok)], kind)
-    values = full[:n_a, n_a:] if cross else full
-    return CKAMatrixResult(values=values.copy(), kind=kind, n_samples=n_time, n_total=n_time)
-
-
 def cka_matrix(
     layers_a: Sequence[Any],
     layers_b: Sequence[Any] | None = None,
@@ -900,7 +765,10 @@ def cka_matrix(
     rbf_cache_bytes: int = DEFAULT_RBF_CACHE_BYTES,
     device: Any = None,
     device_cache_bytes: int | None = None,
-) -> np.ndarray:
+    names_a: Sequence[str] | None = None,
+    names_b: Sequence[str] | None = None,
+    return_result: bool = False,
+) -> np.ndarray | CKAMatrixResult:
     """Pairwise CKA between layers: ``(La, La)`` within ``layers_a`` or ``(La, Lb)`` across.
 
     Linear/debiased: all layers (``layers_a`` and, if given, ``layers_b``) are centred and
@@ -930,71 +798,77 @@ def cka_matrix(
             float64 accumulation, data uploaded once per chunk (see
             :func:`stacked_covariance`). RBF always runs with numpy.
         device_cache_bytes: see :func:`stacked_covariance`.
+        names_a, names_b: names of the layers in error messages and warnings (default
+            ``layers_a[i]`` / ``layers_b[j]``).
+        return_result: return a :class:`CKAMatrixResult` (the values with the rows used,
+            whether they were subsampled, the RBF widths) instead of the bare array.
 
     Returns:
-        float64 array. Within one list: symmetric with unit diagonal. Rows/columns of a
-        zero-variance layer are NaN (with a :class:`RuntimeWarning`).
+        float64 array (or :class:`CKAMatrixResult`). Within one list: symmetric with unit
+        diagonal. Rows/columns of a zero-variance layer are NaN (with a
+        :class:`RuntimeWarning`).
 
     Raises:
         ValueError: unknown ``kind``; a layer that is not 2-D, has a different ``T``
             (named), holds NaN/inf (named); fewer than 2 (linear, rbf) / 4 (debiased) rows.
         TypeError: a single array passed instead of a sequence of layers.
     """
-    return cka_matrix_result(
-        layers_a,
-        layers_b,
-        kind,
+    kind = _check_kind(kind)
+    if kind == "rbf":
+        if int(max_samples) < MIN_SAMPLES["rbf"]:
+            raise ValueError(f"max_samples must be at least 2, got {max_samples}")
+        if rbf_sigma is not None and not (np.isfinite(rbf_sigma) and rbf_sigma > 0):
+            raise ValueError(f"rbf_sigma must be a positive finite number or None, got {rbf_sigma}")
+    layers, names, n_a, n_time = _prepare(layers_a, layers_b, MIN_SAMPLES[kind], names_a, names_b)
+    cross = layers_b is not None
+    width = sum(int(a.shape[1]) for a in layers)
+
+    if kind == "rbf":
+        rows = _chunk_rows(chunk_size, max_chunk_bytes, width, layers)
+        values, idx, sigmas, bad = _rbf_matrix(
+            layers,
+            names,
+            n_a,
+            cross,
+            n_time,
+            rbf_sigma=rbf_sigma,
+            max_samples=int(max_samples),
+            seed=seed,
+            rows=rows,
+            cache_bytes=rbf_cache_bytes,
+        )
+        if bad:
+            _warn_undefined(bad, kind)
+        subsampled = len(idx) < n_time
+        result = CKAMatrixResult(
+            values=values,
+            kind=kind,
+            n_samples=len(idx),
+            n_total=n_time,
+            subsampled=subsampled,
+            seed=seed if subsampled else None,
+            sigmas_a=sigmas[:n_a],
+            sigmas_b=sigmas[n_a:] if cross else None,
+        )
+        return result if return_result else result.values
+
+    cov = stacked_covariance(
+        layers,
         chunk_size=chunk_size,
         max_chunk_bytes=max_chunk_bytes,
+        row_norms=kind == "debiased",
         gemm_dtype=gemm_dtype,
-        rbf_sigma=rbf_sigma,
-        max_samples=max_samples,
-        seed=seed,
-        rbf_cache_bytes=rbf_cache_bytes,
+        names=names,
         device=device,
         device_cache_bytes=device_cache_bytes,
-    ).values
-
-
-def cka_result(
-    X: Any,
-    Y: Any,
-    kind: CKAKind = "linear",
-    *,
-    rbf_sigma: float | None = None,
-    max_samples: int = DEFAULT_MAX_SAMPLES,
-    seed: int = 0,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-    max_chunk_bytes: int | None = DEFAULT_MAX_CHUNK_BYTES,
-    gemm_dtype: Literal["float64", "float32"] = "float64",
-    device: Any = None,
-) -> CKAResult:
-    """:func:`cka` plus metadata: rows used, whether they were subsampled, RBF widths."""
-    res = cka_matrix_result(
-        [X],
-        [Y],
-        kind,
-        chunk_size=chunk_size,
-        max_chunk_bytes=max_chunk_bytes,
-        gemm_dtype=gemm_dtype,
-        rbf_sigma=rbf_sigma,
-        max_samples=max_samples,
-        seed=seed,
-        names_a=["X"],
-        names_b=["Y"],
-        device=device,
     )
-    sig_a, sig_b = res.sigmas_a, res.sigmas_b
-    return CKAResult(
-        value=float(res.values[0, 0]),
-        kind=res.kind,
-        n_samples=res.n_samples,
-        n_total=res.n_total,
-        subsampled=res.subsampled,
-        seed=res.seed,
-        sigma_x=None if sig_a is None else float(sig_a[0]),
-        sigma_y=None if sig_b is None else float(sig_b[0]),
-    )
+    hsic = linear_hsic(cov) if kind == "linear" else debiased_hsic(cov)
+    full, ok = _normalise_hsic(hsic)
+    if not ok.all():
+        _warn_undefined([names[i] for i in np.flatnonzero(~ok)], kind)
+    values = full[:n_a, n_a:] if cross else full
+    result = CKAMatrixResult(values=values.copy(), kind=kind, n_samples=n_time, n_total=n_time)
+    return result if return_result else result.values
 
 
 def cka(
@@ -1009,7 +883,8 @@ def cka(
     max_chunk_bytes: int | None = DEFAULT_MAX_CHUNK_BYTES,
     gemm_dtype: Literal["float64", "float32"] = "float64",
     device: Any = None,
-) -> float:
+    return_result: bool = False,
+) -> float | CKAResult:
     r"""Centred kernel alignment between two layers ``X`` (``T × d1``) and ``Y`` (``T × d2``).
 
     - ``"linear"``: ``||Yc^T Xc||_F^2 / (||Xc^T Xc||_F ||Yc^T Yc||_F)``, in ``[0, 1]``.
@@ -1019,7 +894,7 @@ def cka(
       ``exp(−||x_i − x_j||^2 / (2σ^2))``; ``σ = rbf_sigma`` or, if ``None``, the median
       pairwise Euclidean distance of each layer (over ``i < j``). Uses at most
       ``max_samples`` rows (the same seeded subsample for ``X`` and ``Y``); use
-      :func:`cka_result` to learn how many.
+      ``return_result=True`` to learn how many.
 
     Invariant to orthogonal transforms, isotropic scaling and constant offsets of either
     input. Rows are paired: row ``t`` of ``X`` and ``Y`` is the same time point.
@@ -1030,23 +905,41 @@ def cka(
         rbf_sigma, max_samples, seed: RBF options (see above).
         chunk_size, max_chunk_bytes, gemm_dtype, device: streaming options (see
             :func:`stacked_covariance`).
+        return_result: return a :class:`CKAResult` (the value with the rows used, whether
+            they were subsampled, the RBF widths) instead of the bare float.
 
     Returns:
-        The CKA as a Python float; NaN (with a :class:`RuntimeWarning`) if either input has
-        zero variance.
+        The CKA as a Python float (or :class:`CKAResult`); NaN (with a
+        :class:`RuntimeWarning`) if either input has zero variance.
 
     Raises:
         ValueError: see :func:`cka_matrix`.
     """
-    return cka_result(
-        X,
-        Y,
+    res = cka_matrix(
+        [X],
+        [Y],
         kind,
-        rbf_sigma=rbf_sigma,
-        max_samples=max_samples,
-        seed=seed,
         chunk_size=chunk_size,
         max_chunk_bytes=max_chunk_bytes,
         gemm_dtype=gemm_dtype,
+        rbf_sigma=rbf_sigma,
+        max_samples=max_samples,
+        seed=seed,
+        names_a=["X"],
+        names_b=["Y"],
         device=device,
-    ).value
+        return_result=True,
+    )
+    if not return_result:
+        return float(res.values[0, 0])
+    sig_a, sig_b = res.sigmas_a, res.sigmas_b
+    return CKAResult(
+        value=float(res.values[0, 0]),
+        kind=res.kind,
+        n_samples=res.n_samples,
+        n_total=res.n_total,
+        subsampled=res.subsampled,
+        seed=res.seed,
+        sigma_x=None if sig_a is None else float(sig_a[0]),
+        sigma_y=None if sig_b is None else float(sig_b[0]),
+    )

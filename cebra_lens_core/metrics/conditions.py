@@ -28,17 +28,16 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
-from cebra_lens_core.metrics.streaming import as_layer, group_sums, iter_chunks
+from cebra_lens_core.metrics._validation import check_layer
+from cebra_lens_core.metrics.streaming import DEFAULT_CHUNK_ROWS, group_sums, iter_chunks
 
 __all__ = [
     "ConditionKind",
     "Conditions",
     "ConditionMeans",
     "bin_continuous",
-    "check_activations",
     "check_codes",
     "condition_means",
-    "condition_means_streamed",
     "make_conditions",
 ]
 
@@ -119,28 +118,6 @@ def _check_values(values: Any, name: str = "values") -> np.ndarray:
     return arr
 
 
-def check_activations(X: Any, name: str = "X") -> np.ndarray:
-    """Return ``X`` as a 2-D real numpy array (time × units); raise on NaN/inf or bad shape."""
-    arr = np.asarray(X)
-    if arr.ndim != 2:
-        raise ValueError(
-            f"{name} must be 2-D (time × units), got shape {arr.shape}; "
-            "reshape a single unit to (T, 1)"
-        )
-    if arr.shape[1] < 1:
-        raise ValueError(f"{name} has no units (shape {arr.shape})")
-    if not (
-        np.issubdtype(arr.dtype, np.floating)
-        or np.issubdtype(arr.dtype, np.integer)
-        or arr.dtype == np.bool_
-    ):
-        raise ValueError(f"{name} must hold real numbers, got dtype {arr.dtype}")
-    if not np.isfinite(arr).all():
-        row = int(np.argwhere(~np.isfinite(arr))[0][0])
-        raise ValueError(f"{name} contains NaN or inf values (first at time index {row})")
-    return arr
-
-
 # --------------------------------------------------------------------------------------
 # Binning and condition means
 # --------------------------------------------------------------------------------------
@@ -216,66 +193,45 @@ def _group(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ids.astype(np.int64), inverse.reshape(-1), counts.astype(np.int64)
 
 
-def condition_means(X: Any, codes: Any, *, min_conditions: int = 2) -> ConditionMeans:
-    r"""Mean activation per condition: ``μ_c = (1/n_c) Σ_{t: code_t = c} X_t``.
-
-    Only conditions that occur are returned, so empty bins are dropped (never NaN rows);
-    use :func:`make_conditions` to learn which bins were dropped.
-
-    Args:
-        X: ``(T, d)`` activations (time × units).
-        codes: ``(T,)`` integer condition id per time point (see :func:`check_codes`).
-        min_conditions: minimum number of distinct conditions required (default 2).
-
-    Returns:
-        :class:`ConditionMeans` ``(means (C × d), ids (C,), counts (C,))``.
-
-    Raises:
-        ValueError: ``X`` not 2-D or not finite; ``codes`` invalid or of a different length
-            than ``X`` has rows (both named); fewer than ``min_conditions`` conditions.
-    """
-    x = check_activations(X)
-    c = check_codes(codes, x.shape[0])
-    ids, inverse, counts = _group(c)
-    if len(ids) < min_conditions:
-        raise ValueError(
-            f"need at least {min_conditions} conditions with samples, got {len(ids)} "
-            f"(ids present: {ids.tolist()})"
-        )
-    order = np.argsort(inverse, kind="stable")
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    sums = np.add.reduceat(x[order].astype(np.float64, copy=False), starts, axis=0)
-    return ConditionMeans(sums / counts[:, None], ids, counts)
-
-
-def condition_means_streamed(
+def condition_means(
     X: Any,
     codes: Any,
     *,
-    chunk_size: int = 65536,
     min_conditions: int = 2,
+    chunk_size: int = DEFAULT_CHUNK_ROWS,
     name: str = "X",
 ) -> ConditionMeans | list[ConditionMeans]:
-    """:func:`condition_means` read chunk by chunk: per-condition sums and counts in float64.
+    r"""Mean activation per condition: ``μ_c = (1/n_c) Σ_{t: code_t = c} X_t``.
 
-    Memory is one chunk of ``X`` plus ``C × d`` sums, whatever ``T``; the result equals
-    :func:`condition_means` up to float64 rounding of the summation order.
+    Only conditions that occur are returned, so empty bins are dropped (never NaN rows);
+    use :func:`make_conditions` to learn which bins were dropped. ``X`` is read chunk by
+    chunk (per-condition sums and counts in float64): memory is one chunk of ``X`` plus
+    ``C × d`` sums, whatever ``T``.
 
     Args:
-        X: ``(T, d)`` numpy array or lazy layer (``xarray.DataArray`` of a store, zarr array;
-            see :mod:`cebra_lens_core.metrics.streaming`).
-        codes: ``(T,)`` integer condition ids, or a list of such arrays (several labels in
-            one pass over ``X``; a list of results is then returned).
+        X: ``(T, d)`` activations (time × units): a numpy array or a lazy layer
+            (``xarray.DataArray`` of a store, zarr array; see
+            :mod:`cebra_lens_core.metrics.streaming`).
+        codes: ``(T,)`` integer condition id per time point (see :func:`check_codes`), or a
+            list of such arrays (several labels in one pass over ``X``; a list of results
+            is then returned). A plain list of ids is one label.
+        min_conditions: minimum number of distinct conditions required (default 2).
         chunk_size: rows read per chunk.
-        min_conditions: minimum number of distinct conditions required.
         name: name of ``X`` in error messages.
 
+    Returns:
+        :class:`ConditionMeans` ``(means (C × d), ids (C,), counts (C,))``, or a list of
+        them when ``codes`` is a list.
+
     Raises:
-        ValueError: as :func:`condition_means` (NaN/inf named with their time index).
+        ValueError: ``X`` not 2-D or not finite (time index named); ``codes`` invalid or of
+            a different length than ``X`` has rows (both named); fewer than
+            ``min_conditions`` conditions.
     """
-    x = as_layer(X, name)
+    x = check_layer(X, name)
     n_time = int(x.shape[0])
-    several = isinstance(codes, list | tuple)
+    # a list of per-label arrays, not a plain list of ids
+    several = isinstance(codes, list | tuple) and len(codes) > 0 and np.ndim(codes[0]) > 0
     groups = []
     for c in codes if several else [codes]:
         ids, inverse, counts = _group(check_codes(c, n_time))

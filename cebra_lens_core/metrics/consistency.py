@@ -25,7 +25,8 @@ Computation (feature space, never ``T × T``): with the centred stacked scatter
 ``G = Z^T Z``, ``Z = [Ac Bc]`` (:func:`cebra_lens_core.metrics.cka.stacked_covariance`,
 streamed over row chunks in float64) the in-sample fit is
 ``W = G_AA^+ G_AB`` and ``SS_res,j = G_BB,jj − (G_BA G_AA^+ G_AB)_jj``, so
-``R²_j = (G_BA G_AA^+ G_AB)_jj / G_BB,jj``. The pseudo-inverse (eigenvalues below
+``R²_j = (G_BA G_AA^+ G_AB)_jj / G_BB,jj`` (the least-squares case of the shared solver,
+:mod:`cebra_lens_core.metrics.linear`). The pseudo-inverse (eigenvalues below
 ``1e-12 · λ_max`` dropped) gives the minimum-norm least-squares solution, i.e. the same
 fitted values as sklearn's ``LinearRegression`` also for rank-deficient ``A``. One pass
 over the data serves all ``n (n − 1)`` ordered pairs.
@@ -60,6 +61,7 @@ from cebra_lens_core.metrics.cka import (
     StackedCovariance,
     stacked_covariance,
 )
+from cebra_lens_core.metrics.linear import PINV_RTOL, RidgeSolution, ridge_solution
 
 __all__ = [
     "BinnedMeans",
@@ -70,7 +72,7 @@ __all__ = [
 ]
 
 #: Relative eigenvalue cutoff of the pseudo-inverse of ``G_AA``.
-EIG_RTOL = 1e-12
+EIG_RTOL = PINV_RTOL
 #: Above this size of the stacked scatter (bytes) the matrix is computed pair by pair.
 MAX_STACKED_BYTES = 2**30
 
@@ -80,12 +82,17 @@ MAX_STACKED_BYTES = 2**30
 # --------------------------------------------------------------------------------------
 
 
-def _pinv_sqrt_factor(g_aa: np.ndarray) -> np.ndarray:
-    """``F`` with ``F F^T = G_AA^+`` (eigenvalues below ``EIG_RTOL · λ_max`` dropped)."""
-    lam, vec = np.linalg.eigh(g_aa)
-    top = float(lam[-1]) if lam.size else 0.0
-    keep = lam > EIG_RTOL * top if top > 0 else np.zeros(lam.shape, dtype=bool)
-    return vec[:, keep] / np.sqrt(lam[keep])
+def _least_squares(cov: StackedCovariance, i: int, j: int) -> RidgeSolution:
+    """The regression layer ``i`` → layer ``j`` from the stacked scatter (``α → 0``)."""
+    return ridge_solution(
+        cov.n_samples,
+        cov.layer_means(i),
+        cov.layer_means(j),
+        cov.block(i),
+        cov.block(i, j),
+        np.diag(cov.block(j)).copy(),
+        standardize=False,
+    )
 
 
 def _constant_columns(sum_squares: np.ndarray, means: np.ndarray, n: int) -> np.ndarray:
@@ -119,10 +126,9 @@ def _average_r2(r2: np.ndarray, constant: np.ndarray, name_to: str) -> float:
 
 def _r2_in_sample(cov: StackedCovariance, i: int, j: int, name_to: str) -> float:
     """In-sample uniform-average R² of the regression layer ``i`` → layer ``j``."""
-    g_bb_diag = np.diag(cov.block(j)).copy()
-    factor = _pinv_sqrt_factor(cov.block(i))
-    proj = factor.T @ cov.block(i, j)  # (rank, d_b)
-    explained = np.einsum("kj,kj->j", proj, proj)
+    fit = _least_squares(cov, i, j)
+    g_bb_diag = fit.target_scatter
+    explained = fit.explained_scatter(EIG_RTOL)
     constant = _constant_columns(g_bb_diag, cov.layer_means(j), cov.n_samples)
     with np.errstate(divide="ignore", invalid="ignore"):
         r2 = np.clip(explained / g_bb_diag, 0.0, 1.0)
@@ -138,8 +144,7 @@ def _r2_held_out(fit: StackedCovariance, test: StackedCovariance, name_to: str) 
     ``δ = (ν_B − μ_B) − (ν_A − μ_A) W``, and ``SS_tot = diag(H_BB)`` (sklearn's r2_score
     centres the truth on its own mean).
     """
-    factor = _pinv_sqrt_factor(fit.block(0))
-    w = factor @ (factor.T @ fit.block(0, 1))  # (d_a, d_b)
+    w = _least_squares(fit, 0, 1).least_squares_coef(EIG_RTOL)  # (d_a, d_b)
     delta = (test.layer_means(1) - fit.layer_means(1)) - (
         test.layer_means(0) - fit.layer_means(0)
     ) @ w

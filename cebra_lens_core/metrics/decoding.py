@@ -69,7 +69,7 @@ Shuffled-label control (``shuffle_labels``): only the *training* labels are rear
 so the whole pipeline including the cross-validated choice sees the control labels (the
 control chooses its own ``k`` / ``alpha`` by the same CV; that costs almost nothing: the
 kNN neighbour lists and the ridge sufficient statistics do not depend on the labels and are
-shared by the decoding and all its controls in :func:`decode_streamed`).
+shared by the decoding and all its controls, ``shuffle_seeds`` of :func:`decode`).
 
 - ``"permutation"`` (what ``True`` means): a random permutation of the training rows. The
   decoder then learns nothing that transfers, so the control's expected score is
@@ -92,8 +92,8 @@ seeds, mean 0.54; on a hippocampus recording one draw gave 0.67 against a chance
 less (0.41 to 0.61). Repeat the control over several seeds (the analysis default is 5) and
 report the mean and range.
 
-Long recordings: :func:`decode_streamed` takes lazy layers (a store's ``DataArray``) and
-reads them chunk by chunk; :func:`decode` runs the same code on in-memory arrays.
+Long recordings: :func:`decode` takes lazy layers (a store's ``DataArray``) or in-memory
+arrays and reads both chunk by chunk with the same code.
 
 - Ridge is exact: one pass over the training rows accumulates the centred moments of
   ``[x, targets]`` per fold (:class:`~cebra_lens_core.metrics.streaming.MomentAccumulator`);
@@ -113,15 +113,16 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
 
+from cebra_lens_core.metrics._validation import check_alphas, check_layer
+from cebra_lens_core.metrics.linear import ridge_from_moments
 from cebra_lens_core.metrics.streaming import (
     DEFAULT_CHUNK_ROWS,
     MomentAccumulator,
-    as_layer,
     iter_chunks,
     take_rows,
 )
@@ -137,7 +138,6 @@ __all__ = [
     "DecodingResult",
     "blocked_folds",
     "decode",
-    "decode_streamed",
     "knn_subsample",
     "shuffle_training_labels",
 ]
@@ -204,6 +204,8 @@ class DecodingResult:
         shuffle: ``None``, ``"circular"`` or ``"permutation"`` (the control, if any).
         shuffle_offset: the circular shift applied to the training labels, if any.
         seed: seed of the control's random generator.
+        controls: the shuffled-label controls decoded with it (``shuffle_seeds`` of
+            :func:`decode`), each a :class:`DecodingResult`.
     """
 
     decoder: str
@@ -230,6 +232,7 @@ class DecodingResult:
     shuffle: str | None = None
     shuffle_offset: int | None = None
     seed: int = 0
+    controls: tuple[DecodingResult, ...] = ()
 
     @property
     def shuffled(self) -> bool:
@@ -297,25 +300,6 @@ class DecodingResult:
 # --------------------------------------------------------------------------------------
 
 
-def _check_x(x: Any, name: str) -> np.ndarray:
-    a = np.asarray(x)
-    if a.ndim != 2:
-        raise ValueError(
-            f"{name} must be 2-D (time × units), got shape {a.shape}; reshape one unit to (T, 1)"
-        )
-    if not (np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.bool_)):
-        raise ValueError(f"{name} must hold real numbers, got dtype {a.dtype}")
-    if np.iscomplexobj(a):
-        raise ValueError(f"{name} must hold real numbers, got dtype {a.dtype}")
-    if a.shape[1] < 1:
-        raise ValueError(f"{name} has no units (shape {a.shape})")
-    a = np.asarray(a, dtype=np.float64)
-    if not np.isfinite(a).all():
-        row = int(np.argwhere(~np.isfinite(a))[0][0])
-        raise ValueError(f"{name} contains NaN or inf values (first at row {row})")
-    return a
-
-
 def _check_y(y: Any, name: str) -> np.ndarray:
     a = np.asarray(y)
     if a.ndim not in (1, 2):
@@ -378,15 +362,6 @@ def _check_k_grid(k_grid: Sequence[int]) -> np.ndarray:
     if (ks < 1).any():
         raise ValueError(f"k_grid must hold positive integers, got {list(k_grid)}")
     return np.unique(ks.astype(np.int64))
-
-
-def _check_alphas(alphas: Sequence[float]) -> np.ndarray:
-    al = np.asarray(list(alphas), dtype=np.float64)
-    if al.size == 0:
-        raise ValueError("alphas is empty")
-    if not (np.isfinite(al).all() and (al > 0).all()):
-        raise ValueError(f"alphas must be positive finite numbers, got {al.tolist()}")
-    return np.unique(al)
 
 
 def _check_n_folds(n_folds: int) -> int:
@@ -683,42 +658,6 @@ def _decode_knn(
 # --------------------------------------------------------------------------------------
 
 
-def _constant_features(var: np.ndarray, mean: np.ndarray, n: int) -> np.ndarray:
-    """sklearn's ``_is_constant_feature``: variance indistinguishable from 0 (scale set to 1)."""
-    eps = np.finfo(np.float64).eps
-    return var <= n * eps * var + (n * mean * eps) ** 2
-
-
-def _ridge_solution(
-    acc: MomentAccumulator, d: int, alphas: np.ndarray, cols: slice | np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Standardised ridge from sufficient statistics, as ``StandardScaler`` + ``Ridge``.
-
-    With ``m``, ``s`` the column means and SDs (``ddof=0``; constant columns ``s = 1``) of
-    the rows in ``acc`` and ``S`` its centred scatter: ``w = (S_xx / s s^T + α I)^{-1}
-    S_xy / s`` for every ``α`` (``(n_alpha, d, q)``), intercept ``ȳ``; prediction
-    ``((x − m) / s) w + ȳ``. One eigendecomposition ``S_xx / s s^T = V Λ V^T`` serves every
-    ``α``: ``w = V diag(1 / (λ + α)) V^T S_xy / s``. Returns ``(w, intercept, m, s)``.
-    """
-    # deferred: scipy, loaded only on this path
-    from scipy import linalg
-
-    n = acc.n
-    m = acc.mean[:d]
-    var = np.diag(acc.scatter)[:d] / n
-    s = np.sqrt(var)
-    s[_constant_features(var, m, n)] = 1.0
-    a = acc.scatter[:d, :d] / np.outer(s, s)
-    b = acc.scatter[:d, d:][:, cols] / s[:, None]
-    lam, vec = linalg.eigh(a)
-    lam = np.clip(lam, 0.0, None)  # a is positive semi-definite; drop rounding below 0
-    proj = vec.T @ b  # (d, q)
-    w = np.einsum(
-        "ij,ajq->aiq", vec, proj[None, :, :] / (lam[None, :, None] + alphas[:, None, None])
-    )
-    return w, acc.mean[d:][cols], m, s
-
-
 def _ridge_targets(task: _Task, ys: Sequence[np.ndarray]) -> np.ndarray:
     """Regression targets of every variant side by side: labels, or ±1 one-vs-all columns
     (discrete ``ys`` are class codes; two classes: one column, +1 for the second class)."""
@@ -770,12 +709,12 @@ def _decode_ridge(
         for f, a, b in _fold_parts(task.edges, lo, hi):
             accs[f].add(w[a - lo : b - lo])
 
-    all_cols = np.arange(targets.shape[1])
     models = []
     for f in range(n_folds):
         rest = _merge([acc for g, acc in enumerate(accs) if g != f], width)
-        w_f, b_f, m_f, s_f = _ridge_solution(rest, d, alphas, all_cols)
-        models.append((w_f.transpose(1, 0, 2).reshape(d, -1), b_f, m_f, s_f))
+        fit = ridge_from_moments(rest, d)
+        w_f = fit.standardised_weights(alphas)
+        models.append((w_f.transpose(1, 0, 2).reshape(d, -1), fit))
     if task.discrete:
         codes = np.stack(ys, axis=1)  # (n_train, n_var)
     err = np.zeros((n_folds, n_alpha, targets.shape[1]))  # continuous: SSE
@@ -783,11 +722,11 @@ def _decode_ridge(
     block = max(1, RIDGE_SCORE_BLOCK_ELEMENTS // (n_alpha * targets.shape[1]))
     for lo, hi, chunk in iter_chunks(x_train, chunk_size, name="X_train"):
         for f, a, b in _fold_parts(task.edges, lo, hi):
-            w_flat, b_f, m_f, s_f = models[f]
+            w_flat, fit = models[f]
             for s in range(a, b, block):
                 e = min(b, s + block)
-                z = (chunk[s - lo : e - lo] - m_f) / s_f
-                pred = (z @ w_flat).reshape(e - s, n_alpha, -1) + b_f
+                z = fit.standardise(chunk[s - lo : e - lo])
+                pred = (z @ w_flat).reshape(e - s, n_alpha, -1) + fit.mean_y
                 if task.discrete:
                     for v in range(n_var):
                         hit = _ridge_codes(pred[:, :, v * q : (v + 1) * q]) == codes[s:e, v, None]
@@ -809,13 +748,12 @@ def _decode_ridge(
     full = _merge(accs, width)
     finals = []
     for v in range(n_var):
-        cols = np.arange(v * q, (v + 1) * q)
-        w, b, m, s = _ridge_solution(full, d, np.array([chosen[v]]), cols)
-        finals.append((w[0], b, m, s))
+        fit = ridge_from_moments(full, d, np.arange(v * q, (v + 1) * q))
+        finals.append((fit.standardised_weights(np.array([chosen[v]]))[0], fit))
     preds: list[list[np.ndarray]] = [[] for _ in range(n_var)]
     for _, _, chunk in iter_chunks(x_test, chunk_size, name="X_test"):
-        for v, (w, b, m, s) in enumerate(finals):
-            out = ((chunk - m) / s) @ w + b
+        for v, (w, fit) in enumerate(finals):
+            out = fit.standardise(chunk) @ w + fit.mean_y
             preds[v].append(_ridge_codes(out) if task.discrete else out)
     return [(chosen[v], fold_scores[v], np.concatenate(preds[v], axis=0)) for v in range(n_var)]
 
@@ -1020,7 +958,7 @@ def _decode_variants(
     if task.discrete:  # class codes (searchsorted in the sorted training classes)
         ys = [np.searchsorted(task.classes, y) for y in ys]  # type: ignore[arg-type]
     if decoder == "ridge":
-        grid = _check_alphas(alphas)
+        grid = check_alphas(alphas)
         fitted = _decode_ridge(x_train, x_test, task, ys, grid, chunk_size)
         param_name, n_reference = "alpha", None
     else:
@@ -1054,7 +992,7 @@ def _decode_variants(
 # Public API
 # --------------------------------------------------------------------------------------
 
-#: Default cap of :func:`decode_streamed` on the kNN training rows (see :func:`knn_subsample`).
+#: Cap on the kNN training rows used by the workflow (see :func:`knn_subsample`).
 DEFAULT_KNN_MAX_SAMPLES = 20_000
 #: Memory (MiB) sklearn may use per block of the kNN distance matrix.
 KNN_WORKING_MEMORY_MIB = 64
@@ -1074,10 +1012,35 @@ def decode(
     alphas: Sequence[float] = DEFAULT_ALPHAS,
     shuffle_labels: bool | Literal["circular", "permutation"] = False,
     seed: int = 0,
+    shuffle_seeds: Sequence[int] = (),
+    shuffle_method: Literal["permutation", "circular"] = "permutation",
     knn_max_samples: int | None = None,
     knn_seed: int = 0,
+    chunk_size: int = DEFAULT_CHUNK_ROWS,
+    knn_cache: dict | None = None,
 ) -> DecodingResult:
     r"""Decode labels from activations: choose by blocked CV, refit, score on the test split.
+
+    ``X_train`` / ``X_test`` are numpy arrays or lazy layers (an ``xarray.DataArray`` of an
+    activation store, a zarr array; see :mod:`cebra_lens_core.metrics.streaming`), read
+    chunk by chunk; labels are in memory. The same engine serves both, so a lazy layer and
+    the same rows in memory give the same result.
+
+    - ``"ridge"``: exact, from sufficient statistics. One pass over the training rows
+      accumulates the centred moments of ``[x, targets of every variant]`` per fold (chunks
+      merged with Chan et al.'s update, so no ``X^T X − n x̄ x̄^T`` cancellation); the
+      standardised ridge solution of every ``(fold, alpha)`` is solved in closed form from
+      the merged moments of the other folds (:mod:`cebra_lens_core.metrics.linear`); one
+      more pass scores every model on its fold for every variant; the merged moments of
+      all folds give the final fit; one pass over the test rows predicts. Memory
+      ``O(chunk · d + n_folds · (d + targets)^2)``; cost ``O(T d (d + alphas · targets))``.
+    - ``"knn"``: every test row needs every reference row, so the training rows used are
+      read into memory: all of them, or at most ``knn_max_samples`` (seeded subsample
+      stratified by fold, :func:`knn_subsample`); the test rows are queried chunk by
+      chunk. The neighbour lists do not depend on the labels, so they are searched once per
+      fold (and once for the test rows) for the decoding and all its controls. Memory
+      ``O(n_reference · (d + max k))`` plus one block of distances
+      (``KNN_WORKING_MEMORY_MIB``).
 
     Args:
         X_train: ``(n_train, d)`` activations of the training split (rows in time order).
@@ -1099,13 +1062,25 @@ def decode(
         shuffle_labels: ``False``; ``True`` or ``"permutation"``: permute the training
             labels (seeded); ``"circular"``: roll them by a seeded random offset of at least
             10 % of ``n_train`` (invalid for periodic labels; see the module docstring).
-        seed: seed of the control's random generator (the decoders are deterministic).
+        seed: seed of that shuffle (the decoders are deterministic).
+        shuffle_seeds: one shuffled-label control per seed, decoded in the same passes
+            (:attr:`DecodingResult.controls`); each equals
+            ``decode(..., shuffle_labels=shuffle_method, seed=s)`` and chooses its own
+            ``k`` / ``alpha`` by the same blocked cross-validation on its own labels.
+        shuffle_method: ``"permutation"`` or ``"circular"``: the shuffle of the controls.
         knn_max_samples: kNN only: cap on the training rows used (:func:`knn_subsample`);
-            ``None`` (default): no cap. Test rows are never subsampled.
+            ``None`` (default): no cap (the workflow uses ``DEFAULT_KNN_MAX_SAMPLES``).
+            Test rows are never subsampled.
         knn_seed: seed of that subsample.
+        chunk_size: rows read per chunk.
+        knn_cache: an optional dict (one per layer) that keeps the cross-validation
+            neighbour lists (``n_reference × max k`` int32) for the next call on the same
+            ``X_train`` object, the same training rows and grid, e.g. a discrete label after
+            the continuous ones: the neighbours do not depend on the labels. The key includes
+            ``id(X_train)``; the dict holds one entry at a time.
 
     Returns:
-        :class:`DecodingResult`.
+        :class:`DecodingResult` (its ``controls`` hold one result per ``shuffle_seeds``).
 
     Raises:
         ValueError: rows of ``X`` and ``y`` differ (both named); ``X_train`` and ``X_test``
@@ -1122,88 +1097,24 @@ def decode(
     """
     decoder = _check_decoder(decoder)
     method = _check_shuffle(shuffle_labels)
+    control_method = _check_shuffle(shuffle_method)
     n_folds = _check_n_folds(n_folds)
     cap = _check_max_samples(knn_max_samples, n_folds)
-    xtr = _check_x(X_train, "X_train")
-    xte = _check_x(X_test, "X_test")
-    task = _prepare_task(xtr.shape, xte.shape, y_train, y_test, kind, label_names, n_folds)
-    ytr, offset = task.ytr, None
-    if method is not None:
-        ytr, offset = shuffle_training_labels(ytr, method, seed)
-    variants = [(method, offset, int(seed), ytr)]
-    return _decode_variants(
-        xtr, xte, task, variants, decoder, k_grid, alphas, cap, knn_seed, DEFAULT_CHUNK_ROWS
-    )[0]
-
-
-def decode_streamed(
-    X_train: Any,
-    y_train: Any,
-    X_test: Any,
-    y_test: Any,
-    decoder: Decoder = "ridge",
-    *,
-    kind: LabelKind | None = None,
-    label_names: Sequence[str] | None = None,
-    n_folds: int = DEFAULT_N_FOLDS,
-    k_grid: Sequence[int] = DEFAULT_K_GRID,
-    alphas: Sequence[float] = DEFAULT_ALPHAS,
-    shuffle_seeds: Sequence[int] = (),
-    shuffle_method: Literal["permutation", "circular"] = "permutation",
-    knn_max_samples: int | None = DEFAULT_KNN_MAX_SAMPLES,
-    knn_seed: int = 0,
-    chunk_size: int = DEFAULT_CHUNK_ROWS,
-    knn_cache: dict | None = None,
-) -> tuple[DecodingResult, list[DecodingResult]]:
-    r""":func:`decode` on lazy layers read chunk by chunk, with its controls in the same passes.
-
-    ``X_train`` / ``X_test`` may be numpy arrays or lazy layers (an ``xarray.DataArray`` of an
-    activation store, a zarr array; see :mod:`cebra_lens_core.metrics.streaming`); labels
-    are in memory. Returns the decoding and one shuffled-label control per seed of
-    ``shuffle_seeds``; each equals ``decode(..., shuffle_labels=shuffle_method, seed=s,
-    n_folds=n_folds, knn_max_samples=knn_max_samples, knn_seed=knn_seed)`` on the in-memory
-    arrays (up to float64 rounding). Every control chooses its own ``k`` / ``alpha`` by the
-    same blocked cross-validation on its own labels.
-
-    - ``"ridge"``: exact, from sufficient statistics. One pass over the training rows
-      accumulates the centred moments of ``[x, targets of every variant]`` per fold (chunks
-      merged with Chan et al.'s update, so no ``X^T X − n x̄ x̄^T`` cancellation); the
-      standardised ridge solution of every ``(fold, alpha)`` is solved in closed form from
-      the merged moments of the other folds (one ``d × d`` eigendecomposition per fold);
-      one more pass scores every model on its fold for every variant; the merged moments of
-      all folds give the final fit; one pass over the test rows predicts. Memory
-      ``O(chunk · d + n_folds · (d + targets)^2)``; cost ``O(T d (d + alphas · targets))``.
-    - ``"knn"``: cannot stream exactly (every test row needs every reference row). At most
-      ``knn_max_samples`` training rows are used (seeded subsample stratified by fold,
-      :func:`knn_subsample`) and only those rows are read into memory; the test rows are
-      queried chunk by chunk. The neighbour lists do not depend on the labels, so they are
-      searched once per fold (and once for the test rows) for the decoding and all its
-      controls. Memory ``O(knn_max_samples · (d + max k))`` plus one block of distances
-      (``KNN_WORKING_MEMORY_MIB``).
-
-    ``knn_cache``: an optional dict (one per layer) that keeps the cross-validation
-    neighbour lists (``knn_max_samples × max k`` int32, 40 MB at the defaults) for the next
-    call on the same ``X_train`` object, the same training rows and grid, e.g. a discrete
-    label after the continuous ones: the neighbours do not depend on the labels. The key
-    includes ``id(X_train)``; the dict holds one entry at a time.
-
-    Raises:
-        ValueError: as :func:`decode`.
-    """
-    decoder = _check_decoder(decoder)
-    method = _check_shuffle(shuffle_method)
-    n_folds = _check_n_folds(n_folds)
-    cap = _check_max_samples(knn_max_samples, n_folds)
-    xtr = as_layer(X_train, "X_train")
-    xte = as_layer(X_test, "X_test")
+    xtr = check_layer(X_train, "X_train")
+    xte = check_layer(X_test, "X_test")
     task = _prepare_task(
         tuple(xtr.shape), tuple(xte.shape), y_train, y_test, kind, label_names, n_folds
     )
-    variants: list[tuple[str | None, int | None, int, np.ndarray]] = [(None, None, 0, task.ytr)]
+    ytr, offset = task.ytr, None
+    if method is not None:
+        ytr, offset = shuffle_training_labels(ytr, method, seed)
+    variants: list[tuple[str | None, int | None, int, np.ndarray]] = [
+        (method, offset, int(seed), ytr)
+    ]
     for s in shuffle_seeds:
-        y, offset = shuffle_training_labels(task.ytr, method, int(s))  # type: ignore[arg-type]
-        variants.append((method, offset, int(s), y))
+        y, off = shuffle_training_labels(task.ytr, control_method, int(s))  # type: ignore[arg-type]
+        variants.append((control_method, off, int(s), y))
     results = _decode_variants(
         xtr, xte, task, variants, decoder, k_grid, alphas, cap, knn_seed, chunk_size, knn_cache
     )
-    return results[0], results[1:]
+    return replace(results[0], controls=tuple(results[1:]))

@@ -38,30 +38,27 @@ scale — z-scored for Euclidean):
   condition ``c`` and repeat ``r`` (e.g. the response to stimulus frame ``c`` in repeat ``r``).
   It is 0 when every repeat's response is an identical copy.
 
-:func:`class_distances_streamed` computes the same quantities from a lazy layer (an activation
-store's ``DataArray``) read chunk by chunk, from per-condition sums, sums of unit vectors and
-centred sums of squares (two passes at most; memory one chunk plus ``O(C d)``).
+:func:`class_distances` reads a numpy array or a lazy layer (an activation store's
+``DataArray``) chunk by chunk and computes these quantities from per-condition sums, sums of
+unit vectors and centred sums of squares (two passes at most; memory one chunk plus
+``O(C d)``).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
 
-from cebra_lens_core.metrics.conditions import check_activations, check_codes
-from cebra_lens_core.metrics.streaming import (
-    DEFAULT_CHUNK_ROWS,
-    as_layer,
-    group_sums,
-    iter_chunks,
-)
+from cebra_lens_core.metrics._validation import check_activations, check_layer
+from cebra_lens_core.metrics.conditions import check_codes
+from cebra_lens_core.metrics.streaming import DEFAULT_CHUNK_ROWS, group_sums, iter_chunks
 
 __all__ = [
     "DISTANCE_METRICS",
     "class_distances",
-    "class_distances_streamed",
     "mean_pairwise_distance",
 ]
 
@@ -116,114 +113,6 @@ def mean_pairwise_distance(V: Any, metric: Literal["cosine", "euclidean"] = "cos
     if metric == "cosine":
         v = _unit(v, "rows")
     return _pairwise_stat(v, metric)
-
-
-def _zscore(x: np.ndarray) -> tuple[np.ndarray, int]:
-    const = np.ptp(x, axis=0) == 0.0
-    z = x[:, ~const]
-    z = z - z.mean(axis=0)
-    z /= np.sqrt(np.mean(z * z, axis=0))
-    return z, int(const.sum())
-
-
-def _group_slices(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(ids, counts, order, starts)``: samples of ``ids[k]`` are ``order[starts[k]:starts[k+1]]``."""
-    ids, inverse, counts = np.unique(codes, return_inverse=True, return_counts=True)
-    order = np.argsort(inverse.reshape(-1), kind="stable")
-    starts = np.concatenate(([0], np.cumsum(counts)))
-    return ids.astype(np.int64), counts.astype(np.int64), order, starts
-
-
-def class_distances(
-    X: Any,
-    conditions: Any,
-    repeats: Any | None = None,
-    metric: Literal["cosine", "euclidean"] = "cosine",
-) -> dict[str, Any]:
-    """Intra-class, inter-class (and inter-repetition) distances of one layer.
-
-    Definitions and formulas in the module docstring: cosine values are exact mean cosine
-    distances over pairs; Euclidean values are exact **RMS** Euclidean distances over pairs
-    on z-scored units, reported as ``metric="euclidean_rms"``. ``O(T d)``; no ``T × T``
-    matrix.
-
-    Args:
-        X: ``(T, d)`` activations (time × units).
-        conditions: ``(T,)`` integer condition per time point (bin a continuous label with
-            :func:`~cebra_lens_core.metrics.conditions.bin_continuous`), or a
-            :class:`~cebra_lens_core.metrics.conditions.Conditions`.
-        repeats: optional ``(T,)`` integer repeat (trial) index per time point; enables
-            ``inter_repetition``.
-        metric: ``"cosine"`` (default) or ``"euclidean"`` (alias ``"euclidean_rms"``).
-
-    Returns:
-        dict with
-
-        - ``intra_class``, ``inter_class`` (floats) and, with ``repeats``,
-          ``inter_repetition`` (float);
-        - ``metric``: ``"cosine"`` or ``"euclidean_rms"``;
-        - ``n_samples``: ``T``; ``n_units``: ``d``; ``n_constant_units``: units dropped by
-          z-scoring (always 0 for cosine);
-        - ``n_conditions``: ``C``; ``n_conditions_intra``: conditions with ``>= 2`` samples
-          (those averaged in ``intra_class``);
-        - ``condition_ids``, ``counts``: ``(C,)`` int arrays; ``intra_class_per_condition``:
-          ``(C,)`` float array, NaN where a condition has a single sample;
-        - with ``repeats``: ``n_repeats`` (distinct repeat ids), ``n_conditions_repetition``
-          (conditions seen in ``>= 2`` repeats, averaged in ``inter_repetition``) and
-          ``inter_repetition_per_condition`` (``(C,)``, NaN where fewer than 2 repeats).
-
-    Raises:
-        ValueError: unknown metric; ``X`` not 2-D or not finite; ``conditions``/``repeats``
-            of the wrong length (both lengths named), NaN or non-integer; fewer than 2
-            conditions; no condition with 2 samples; with ``repeats``, no condition seen in
-            2 repeats; cosine with an all-zero sample.
-    """
-    metric = _check_metric(metric)
-    x = check_activations(X)
-    n_time, n_units = x.shape
-    codes = check_codes(getattr(conditions, "codes", conditions), n_time, "conditions")
-    reps = None if repeats is None else check_codes(repeats, n_time, "repeats")
-    ids, counts, order, starts = _group_slices(codes)
-    if len(ids) < 2:
-        raise ValueError(f"need at least 2 conditions, got {len(ids)} (ids: {ids.tolist()})")
-    if not (counts >= 2).any():
-        raise ValueError(
-            "every condition has a single sample: intra-class distance is undefined "
-            f"({len(ids)} conditions, {n_time} samples)"
-        )
-
-    x = x.astype(np.float64, copy=False)
-    n_const = 0
-    if metric == "cosine":
-        v = _unit(x, "samples")
-    else:
-        v, n_const = _zscore(x)
-
-    n_cond = len(ids)
-    intra = np.full(n_cond, np.nan)
-    means = np.empty((n_cond, v.shape[1]))
-    rep_vals = np.full(n_cond, np.nan)
-    n_repeats = 0 if reps is None else len(np.unique(reps))
-    for k in range(n_cond):
-        rows = order[starts[k] : starts[k + 1]]
-        vk = v[rows]
-        if len(rows) >= 2:
-            intra[k] = _pairwise_stat(vk, metric)
-        means[k] = (x[rows] if metric == "cosine" else vk).mean(axis=0)
-        if reps is not None:
-            r_ids, r_inv = np.unique(reps[rows], return_inverse=True)
-            if len(r_ids) >= 2:
-                src = x[rows] if metric == "cosine" else vk
-                sums = np.zeros((len(r_ids), src.shape[1]))
-                np.add.at(sums, r_inv.reshape(-1), src)
-                rep_means = sums / np.bincount(r_inv.reshape(-1))[:, None]
-                if metric == "cosine":
-                    rep_means = _unit(rep_means, f"repeat means of condition {ids[k]}")
-                rep_vals[k] = _pairwise_stat(rep_means, metric)
-
-    return _finish(
-        metric, intra, means, rep_vals, reps is not None, n_repeats, x.shape, n_const, ids, counts
-    )
 
 
 def _finish(
@@ -286,20 +175,24 @@ def _check_groups(codes: np.ndarray, n_time: int) -> tuple[np.ndarray, np.ndarra
     return ids.astype(np.int64), inverse.reshape(-1), counts.astype(np.int64)
 
 
-def class_distances_streamed(
+def class_distances(
     X: Any,
     conditions: Any,
     repeats: Any | None = None,
-    metric: str | Any = "cosine",
+    metric: Literal["cosine", "euclidean"] | Sequence[str] = "cosine",
     *,
     chunk_size: int = DEFAULT_CHUNK_ROWS,
     name: str = "X",
 ) -> dict[str, Any]:
-    r""":func:`class_distances` read chunk by chunk from a lazy layer (exact, no ``T × T``).
+    r"""Intra-class, inter-class (and inter-repetition) distances of one layer.
 
-    The same quantities from per-condition statistics accumulated over row chunks, in at
-    most two passes over ``X`` (memory: one chunk plus ``O((C + P) d)`` for ``C`` conditions
-    and ``P`` (condition, repeat) pairs):
+    Definitions and formulas in the module docstring: cosine values are exact mean cosine
+    distances over pairs; Euclidean values are exact **RMS** Euclidean distances over pairs
+    on z-scored units, reported as ``metric="euclidean_rms"``. ``O(T d)``; no ``T × T``
+    matrix. ``X`` is a numpy array or a lazy layer, read chunk by chunk: the quantities come
+    from per-condition statistics accumulated over row chunks, in at most two passes over
+    ``X`` (memory: one chunk plus ``O((C + P) d)`` for ``C`` conditions and ``P``
+    (condition, repeat) pairs):
 
     1. per-condition sums and counts (condition means), sums of unit vectors
        ``Σ_{t∈c} x_t/||x_t||`` (cosine: ``S_c = 1 − (||Σ u||² − n_c) / (n_c (n_c − 1))``),
@@ -311,25 +204,48 @@ def class_distances_streamed(
        pass 1) keeps this as accurate as the in-memory computation.
 
     Args:
-        X: ``(T, d)`` numpy array or lazy layer (see :mod:`cebra_lens_core.metrics.streaming`).
-        conditions, repeats: as :func:`class_distances` (in memory: one value per row).
-        metric: ``"cosine"`` or ``"euclidean"``, or a sequence of them (computed in the
-            same two passes; a dict ``{metric: result}`` is then returned).
+        X: ``(T, d)`` activations (time × units): a numpy array or a lazy layer (see
+            :mod:`cebra_lens_core.metrics.streaming`).
+        conditions: ``(T,)`` integer condition per time point (bin a continuous label with
+            :func:`~cebra_lens_core.metrics.conditions.bin_continuous`), or a
+            :class:`~cebra_lens_core.metrics.conditions.Conditions`.
+        repeats: optional ``(T,)`` integer repeat (trial) index per time point; enables
+            ``inter_repetition``.
+        metric: ``"cosine"`` (default) or ``"euclidean"`` (alias ``"euclidean_rms"``), or a
+            sequence of them (computed in the same two passes; a dict
+            ``{metric: result}`` is then returned).
         chunk_size: rows read per chunk.
         name: name of ``X`` in error messages.
 
     Returns:
-        The dict of :func:`class_distances` (equal to it up to float64 rounding), or
-        ``{metric: dict}`` when ``metric`` is a sequence.
+        dict with
+
+        - ``intra_class``, ``inter_class`` (floats) and, with ``repeats``,
+          ``inter_repetition`` (float);
+        - ``metric``: ``"cosine"`` or ``"euclidean_rms"``;
+        - ``n_samples``: ``T``; ``n_units``: ``d``; ``n_constant_units``: units dropped by
+          z-scoring (always 0 for cosine);
+        - ``n_conditions``: ``C``; ``n_conditions_intra``: conditions with ``>= 2`` samples
+          (those averaged in ``intra_class``);
+        - ``condition_ids``, ``counts``: ``(C,)`` int arrays; ``intra_class_per_condition``:
+          ``(C,)`` float array, NaN where a condition has a single sample;
+        - with ``repeats``: ``n_repeats`` (distinct repeat ids), ``n_conditions_repetition``
+          (conditions seen in ``>= 2`` repeats, averaged in ``inter_repetition``) and
+          ``inter_repetition_per_condition`` (``(C,)``, NaN where fewer than 2 repeats);
+
+        or ``{metric: dict}`` when ``metric`` is a sequence.
 
     Raises:
-        ValueError: as :func:`class_distances`.
+        ValueError: unknown metric; ``X`` not 2-D or not finite; ``conditions``/``repeats``
+            of the wrong length (both lengths named), NaN or non-integer; fewer than 2
+            conditions; no condition with 2 samples; with ``repeats``, no condition seen in
+            2 repeats; cosine with an all-zero sample.
     """
     several = not isinstance(metric, str)
     metrics = list(dict.fromkeys(_check_metric(m) for m in (metric if several else [metric])))
     if not metrics:
         raise ValueError("metric: need at least one of 'cosine', 'euclidean'")
-    x = as_layer(X, name)
+    x = check_layer(X, name)
     n_time, n_units = (int(s) for s in x.shape)
     codes = check_codes(getattr(conditions, "codes", conditions), n_time, "conditions")
     reps = None if repeats is None else check_codes(repeats, n_time, "repeats")

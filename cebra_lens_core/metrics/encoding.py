@@ -30,11 +30,11 @@ Closed form. With ``Xc``, ``Yc`` centred (and scaled) training data, ``Xcᵀ Xc 
     W(α) = V diag(1 / (λ + α)) Vᵀ Xcᵀ Yc,      b(α) = ȳ − x̄ᵀ W(α)
 
 so one eigendecomposition per fit serves every ``α`` and every target (per-target ``α`` just
-scales the columns of ``Vᵀ Xcᵀ Yc`` differently). The cross-validation needs only sufficient
-statistics: per fold ``n_f``, ``Σ u``, ``Σ v``, ``Σ u uᵀ``, ``Σ u vᵀ`` of the data centred on
-the training means (``u = x − x̄``, ``v = y − ȳ``, float64, so the per-fold re-centring
-``G = S − s sᵀ / n`` does not cancel); the statistics of "all folds but f" are totals minus
-fold ``f``. Cost ``O(n p² + K p³ + |α| n p m)``, memory ``O(K p (p + m))`` for ``p``
+scales the columns of ``Vᵀ Xcᵀ Yc`` differently); the solver is shared with decoding and
+consistency (:mod:`cebra_lens_core.metrics.linear`). The cross-validation needs only
+sufficient statistics: per fold the count, means and centred scatter of ``[x, y]``
+(:class:`~cebra_lens_core.metrics.streaming.MomentAccumulator`, float64); the statistics of
+"all folds but f" are the merge of the other folds' (Chan et al.'s update, no cancellation). Cost ``O(n p² + K p³ + |α| n p m)``, memory ``O(K p (p + m))`` for ``p``
 features; ``T × T`` matrices never appear.
 """
 
@@ -47,11 +47,14 @@ from typing import Any, Literal
 
 import numpy as np
 
+from cebra_lens_core.metrics._validation import check_activations, check_alphas, check_same_rows
+from cebra_lens_core.metrics.linear import RidgeSolution, ridge_from_moments
+from cebra_lens_core.metrics.streaming import MomentAccumulator
+
 __all__ = [
     "DEFAULT_ALPHAS",
     "PROJECTIONS",
     "EncodingResult",
-    "ridge_coefficients",
     "projection_dimension",
     "random_projection",
     "encoding_regression",
@@ -61,157 +64,11 @@ __all__ = [
 
 DEFAULT_ALPHAS: tuple[float, ...] = tuple(float(a) for a in np.logspace(-2, 6, 9))
 PROJECTIONS: tuple[str, ...] = ("sparse",)
-#: Variance below which a unit counts as constant when standardising (scale 1).
-_TINY_VAR = 1e-300
 
 
 # --------------------------------------------------------------------------------------
-# Validation helpers
+# Cross-validated ridge from sufficient statistics (metrics.linear)
 # --------------------------------------------------------------------------------------
-
-
-def _as_2d(a: Any, name: str, *, allow_1d: bool = False) -> np.ndarray:
-    arr = np.asarray(a)
-    if allow_1d and arr.ndim == 1:
-        arr = arr[:, None]
-    if arr.ndim != 2:
-        raise ValueError(
-            f"{name} must be 2-D (time × units), got shape {arr.shape}; reshape one unit to (T, 1)"
-        )
-    if arr.shape[1] < 1:
-        raise ValueError(f"{name} has no columns (shape {arr.shape})")
-    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_) or np.iscomplexobj(arr):
-        raise ValueError(f"{name} must hold real numbers, got dtype {arr.dtype}")
-    arr = np.asarray(arr, dtype=np.float64)
-    if not np.isfinite(arr).all():
-        row = int(np.argwhere(~np.isfinite(arr))[0][0])
-        raise ValueError(f"{name} contains NaN or inf values (first at row {row})")
-    return arr
-
-
-def _check_alphas(alphas: Sequence[float]) -> np.ndarray:
-    al = np.asarray(list(np.atleast_1d(alphas)), dtype=np.float64)
-    if al.size == 0:
-        raise ValueError("alphas is empty")
-    if not (np.isfinite(al).all() and (al > 0).all()):
-        raise ValueError(f"alphas must be positive finite numbers, got {al.tolist()}")
-    return np.unique(al)
-
-
-def _check_rows(x: np.ndarray, y: np.ndarray, xn: str, yn: str) -> None:
-    if x.shape[0] != y.shape[0]:
-        raise ValueError(
-            f"{xn} has {x.shape[0]} rows but {yn} has {y.shape[0]}; they must be the same time points"
-        )
-
-
-# --------------------------------------------------------------------------------------
-# Ridge from sufficient statistics
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class _Stats:
-    """Sufficient statistics of ``(u, v)`` rows, ``u``/``v`` centred on a fixed shift."""
-
-    n: float
-    su: np.ndarray  # (p,)
-    sv: np.ndarray  # (m,)
-    suu: np.ndarray  # (p, p)
-    suv: np.ndarray  # (p, m)
-    svv: np.ndarray  # (m,) Σ v² per target
-
-    def __sub__(self, other: _Stats) -> _Stats:
-        return _Stats(
-            self.n - other.n,
-            self.su - other.su,
-            self.sv - other.sv,
-            self.suu - other.suu,
-            self.suv - other.suv,
-            self.svv - other.svv,
-        )
-
-
-def _stats(u: np.ndarray, v: np.ndarray) -> _Stats:
-    return _Stats(
-        float(u.shape[0]), u.sum(axis=0), v.sum(axis=0), u.T @ u, u.T @ v, np.sum(v * v, axis=0)
-    )
-
-
-@dataclass(frozen=True, eq=False)
-class _Fit:
-    """Eigen-solution of a ridge problem: predict with :meth:`predict` for any α per target."""
-
-    mean_u: np.ndarray  # (p,) mean of u on the fitted rows
-    mean_v: np.ndarray  # (m,)
-    scale: np.ndarray  # (p,) unit scales (1 if not standardised)
-    evals: np.ndarray  # (p,)
-    evecs: np.ndarray  # (p, p)
-    proj: np.ndarray  # (p, m) Vᵀ Xcᵀ Yc (scaled)
-
-    def coef(self, alpha: np.ndarray) -> np.ndarray:
-        """``(p, m)`` weights on the *unscaled* centred features, α per target (``(m,)``)."""
-        w = self.evecs @ (self.proj / (self.evals[:, None] + alpha[None, :]))
-        return w / self.scale[:, None]
-
-    def predict(self, u: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-        return (u - self.mean_u) @ self.coef(alpha) + self.mean_v
-
-
-def _solve(st: _Stats, standardize: bool) -> _Fit:
-    n = st.n
-    mean_u = st.su / n
-    mean_v = st.sv / n
-    gxx = st.suu - np.outer(st.su, mean_u)
-    gxy = st.suv - np.outer(st.su, mean_v)
-    scale = np.ones(len(mean_u))
-    if standardize:
-        var = np.diag(gxx) / n
-        ok = var > _TINY_VAR
-        scale[ok] = np.sqrt(var[ok])
-        gxx = gxx / np.outer(scale, scale)
-        gxy = gxy / scale[:, None]
-    gxx = 0.5 * (gxx + gxx.T)
-    evals, evecs = np.linalg.eigh(gxx)
-    np.maximum(evals, 0.0, out=evals)  # PSD up to rounding
-    return _Fit(mean_u, mean_v, scale, evals, evecs, evecs.T @ gxy)
-
-
-def ridge_coefficients(
-    X: Any, Y: Any, alphas: Sequence[float] | float, *, standardize: bool = False
-) -> tuple[np.ndarray, np.ndarray]:
-    r"""Ridge weights and intercepts for every ``α`` at once (closed form, module docstring).
-
-    Solves ``min_{W, b} ||Y − X W − 1 bᵀ||_F² + α ||W||_F²`` (``sklearn.linear_model.Ridge``
-    with ``fit_intercept=True``). With ``standardize=True`` the penalty applies to the
-    standardised features (``make_pipeline(StandardScaler(), Ridge(α))``); the weights are
-    returned on the original feature scale either way.
-
-    Args:
-        X: ``(n, p)`` features.
-        Y: ``(n,)`` or ``(n, m)`` targets.
-        alphas: one or several positive penalties.
-        standardize: standardise the features (mean 0, SD 1, ``ddof = 0``) first.
-
-    Returns:
-        ``(coef, intercept)``: ``(n_alphas, p, m)`` and ``(n_alphas, m)``, ordered like the
-        sorted unique ``alphas``.
-
-    Raises:
-        ValueError: shapes, NaN/inf, non-positive ``alphas``, fewer than 2 rows.
-    """
-    x = _as_2d(X, "X")
-    y = _as_2d(Y, "Y", allow_1d=True)
-    _check_rows(x, y, "X", "Y")
-    if x.shape[0] < 2:
-        raise ValueError(f"need at least 2 rows to fit a ridge regression, got {x.shape[0]}")
-    al = _check_alphas(alphas)
-    cx, cy = x.mean(axis=0), y.mean(axis=0)
-    fit = _solve(_stats(x - cx, y - cy), standardize)
-    m = y.shape[1]
-    coef = np.stack([fit.coef(np.full(m, a)) for a in al])
-    intercept = cy + fit.mean_v - (cx + fit.mean_u) @ coef
-    return coef, intercept
 
 
 def _folds(n: int, n_folds: int) -> list[np.ndarray]:
@@ -224,31 +81,35 @@ def _cv_scores(
     folds: Sequence[np.ndarray],
     alphas: np.ndarray,
     standardize: bool,
-) -> tuple[np.ndarray, list[tuple[np.ndarray, _Fit]]]:
-    """Out-of-fold ``R²`` per (α, target) and the per-fold fits."""
-    parts = [_stats(u[f], v[f]) for f in folds]
-    total = parts[0]
-    for p in parts[1:]:
-        total = _Stats(
-            total.n + p.n,
-            total.su + p.su,
-            total.sv + p.sv,
-            total.suu + p.suu,
-            total.suv + p.suv,
-            total.svv + p.svv,
-        )
+) -> tuple[np.ndarray, list[tuple[np.ndarray, RidgeSolution]], MomentAccumulator]:
+    """Out-of-fold ``R²`` per (α, target), the per-fold fits and the moments of all rows.
+
+    The fit of fold ``f`` comes from the merged moments of the other folds.
+    """
+    width = u.shape[1] + v.shape[1]
+    parts = []
+    for f in folds:
+        acc = MomentAccumulator(width)
+        acc.add(np.concatenate([u[f], v[f]], axis=1))
+        parts.append(acc)
     sse = np.zeros((len(alphas), v.shape[1]))
     fits = []
-    for f, part in zip(folds, parts, strict=True):
-        fit = _solve(total - part, standardize)
+    for k, f in enumerate(folds):
+        rest = MomentAccumulator(width)
+        for g, acc in enumerate(parts):
+            if g != k:
+                rest = rest.merged(acc)
+        fit = ridge_from_moments(rest, u.shape[1], standardize=standardize)
         fits.append((f, fit))
         for i, a in enumerate(alphas):
-            pred = fit.predict(u[f], np.full(v.shape[1], a))
-            sse[i] += np.sum((v[f] - pred) ** 2, axis=0)
-    sst = total.svv - total.sv**2 / total.n  # around the training mean
+            sse[i] += np.sum((v[f] - fit.predict(u[f], a)) ** 2, axis=0)
+    total = MomentAccumulator(width)
+    for acc in parts:
+        total = total.merged(acc)
+    sst = np.diag(total.scatter)[u.shape[1] :]  # around the training mean
     with np.errstate(divide="ignore", invalid="ignore"):
         r2 = np.where(sst > 0, 1.0 - sse / np.where(sst > 0, sst, 1.0), np.nan)
-    return r2, fits
+    return r2, fits, total
 
 
 def _argmax_first(scores: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -473,12 +334,12 @@ def encoding_regression(
     Warns:
         RuntimeWarning: targets constant on the test split (their scores are NaN).
     """
-    xtr = _as_2d(X_train, "X_train")
-    xte = _as_2d(X_test, "X_test")
-    ytr = _as_2d(Y_train, "Y_train", allow_1d=True)
-    yte = _as_2d(Y_test, "Y_test", allow_1d=True)
-    _check_rows(xtr, ytr, "X_train", "Y_train")
-    _check_rows(xte, yte, "X_test", "Y_test")
+    xtr = check_activations(X_train, "X_train").astype(np.float64, copy=False)
+    xte = check_activations(X_test, "X_test").astype(np.float64, copy=False)
+    ytr = check_activations(Y_train, "Y_train", allow_1d=True).astype(np.float64, copy=False)
+    yte = check_activations(Y_test, "Y_test", allow_1d=True).astype(np.float64, copy=False)
+    check_same_rows(len(xtr), len(ytr), "X_train", "Y_train")
+    check_same_rows(len(xte), len(yte), "X_test", "Y_test")
     if xtr.shape[1] != xte.shape[1]:
         raise ValueError(
             f"X_train has {xtr.shape[1]} units (columns) but X_test has {xte.shape[1]}"
@@ -495,7 +356,7 @@ def encoding_regression(
         raise ValueError(
             f"n_folds must be an integer between 2 and the {n_train} training rows, got {n_folds!r}"
         )
-    al = _check_alphas(alphas)
+    al = check_alphas(alphas)
     if projection not in (None, "sparse"):
         raise ValueError(f"unknown projection {projection!r}; valid: None, 'sparse'")
     names = (
@@ -521,7 +382,7 @@ def encoding_regression(
     cx, cy = xtr.mean(axis=0), ytr.mean(axis=0)
     u, v = xtr - cx, ytr - cy
     folds = _folds(n_train, int(n_folds))
-    cv_r2, fits = _cv_scores(u, v, folds, al, standardize)
+    cv_r2, fits, total = _cv_scores(u, v, folds, al, standardize)
     if alpha_per_target:
         alpha = al[_argmax_first(cv_r2, axis=0)]
     else:
@@ -530,7 +391,7 @@ def encoding_regression(
     oof = np.empty_like(v)
     for f, fit in fits:
         oof[f] = fit.predict(u[f], alpha)
-    final = _solve(_stats(u, v), standardize)
+    final = ridge_from_moments(total, u.shape[1], standardize=standardize)
     pred = final.predict(xte - cx, alpha) + cy
     train_pred = oof + cy
 

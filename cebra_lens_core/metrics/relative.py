@@ -31,12 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from cebra_lens_core.metrics.conditions import (
-    ConditionMeans,
-    check_activations,
-    check_codes,
-    condition_means,
-)
+from cebra_lens_core.metrics._validation import check_activations
+from cebra_lens_core.metrics.conditions import ConditionMeans, check_codes, condition_means
 
 __all__ = [
     "RelativeRepresentation",

@@ -23,10 +23,20 @@ from typing import Any
 
 import numpy as np
 
+from cebra_lens_core.metrics._validation import (
+    as_layer,
+    check_finite,
+    check_layers,
+    check_same_time,
+)
+
 __all__ = [
     "DEFAULT_CHUNK_ROWS",
     "MomentAccumulator",
     "as_layer",
+    "check_finite",
+    "check_layers",
+    "check_same_time",
     "chunk_rows",
     "group_sums",
     "iter_chunks",
@@ -48,33 +58,6 @@ def storage_rows(layer: Any) -> int | None:
     return None
 
 
-def as_layer(X: Any, name: str = "X") -> Any:
-    """``X`` itself if it is a 2-D array-like with row slicing, else ``np.asarray(X)``; checked.
-
-    Raises:
-        ValueError: not 2-D, no columns, or a non-real dtype.
-    """
-    if not (hasattr(X, "shape") and hasattr(X, "__getitem__")):
-        X = np.asarray(X)
-    shape = tuple(int(s) for s in X.shape)
-    if len(shape) != 2:
-        raise ValueError(
-            f"{name} must be 2-D (time × units), got shape {shape}; reshape a single unit to (T, 1)"
-        )
-    if shape[1] < 1:
-        raise ValueError(f"{name} has no units (shape {shape})")
-    dtype = getattr(X, "dtype", None)
-    if dtype is not None:
-        dtype = np.dtype(dtype)
-        if not (
-            np.issubdtype(dtype, np.floating)
-            or np.issubdtype(dtype, np.integer)
-            or dtype == np.bool_
-        ):
-            raise ValueError(f"{name} must hold real numbers, got dtype {dtype}")
-    return X
-
-
 def chunk_rows(X: Any, chunk_size: int = DEFAULT_CHUNK_ROWS) -> int:
     """Rows per chunk: ``chunk_size``, rounded down to a multiple of ``X``'s storage chunk."""
     if isinstance(chunk_size, bool) or int(chunk_size) < 1:
@@ -84,13 +67,6 @@ def chunk_rows(X: Any, chunk_size: int = DEFAULT_CHUNK_ROWS) -> int:
     if stored is not None and stored <= rows:
         rows = (rows // stored) * stored
     return rows
-
-
-def _check_finite(chunk: np.ndarray, name: str, start: int) -> None:
-    if np.isfinite(chunk).all():
-        return
-    row = start + int(np.argwhere(~np.isfinite(chunk))[0][0])
-    raise ValueError(f"{name} contains NaN or inf values (first at time index {row})")
 
 
 def iter_chunks(
@@ -113,7 +89,7 @@ def iter_chunks(
         # align chunk ends to multiples of `rows` (storage-chunk aligned) after the first one
         hi = min(stop, (lo // rows + 1) * rows)
         chunk = np.asarray(X[lo:hi], dtype=np.float64)
-        _check_finite(chunk, name, lo)
+        check_finite(chunk, name, lo)
         yield lo, hi, chunk
         lo = hi
 
@@ -123,7 +99,7 @@ def take_rows(X: Any, idx: np.ndarray, chunk_size: int = DEFAULT_CHUNK_ROWS) -> 
     idx = np.asarray(idx, dtype=np.int64)
     if isinstance(X, np.ndarray):
         out = np.asarray(X[idx], dtype=np.float64)
-        _check_finite(out, "X", 0)
+        check_finite(out, "X", 0)
         return out
     d = int(X.shape[1])
     if idx.size == 0:
@@ -136,7 +112,7 @@ def take_rows(X: Any, idx: np.ndarray, chunk_size: int = DEFAULT_CHUNK_ROWS) -> 
         if b > a:
             chunk = np.asarray(X[lo:hi], dtype=np.float64)
             part = chunk[idx[a:b] - lo]
-            _check_finite(part, "X", lo)
+            check_finite(part, "X", lo)
             parts.append(part)
     return np.concatenate(parts, axis=0)
 

@@ -74,18 +74,21 @@ from typing import Any, Literal
 import numpy as np
 
 from cebra_lens_core.metrics.cka import StackedCovariance, cka_from_covariance
-from cebra_lens_core.metrics.streaming import DEFAULT_CHUNK_ROWS
+from cebra_lens_core.metrics.streaming import (
+    DEFAULT_CHUNK_ROWS,
+    check_finite,
+    check_layers,
+    check_same_time,
+)
 from cebra_lens_core.stats.nulls import NullResult, shift_offsets
 from cebra_lens_core.stats.options import BootstrapOptions, NullOptions
 from cebra_lens_core.stats.resampling import (
     block_weights,
     check_confidence,
     check_int,
-    check_layers,
     check_seed,
     nonoverlapping_block_draws,
     percentile_interval,
-    same_time,
 )
 
 log = logging.getLogger(__name__)
@@ -108,9 +111,7 @@ _REPLICATE_BUFFER_BYTES = 128 * 2**20
 def _read(layer: Any, start: int, stop: int, name: str) -> np.ndarray:
     """Rows ``start:stop`` as float64; raise on NaN/inf naming the layer and row."""
     x = np.asarray(layer[start:stop], dtype=np.float64)
-    if not np.isfinite(x).all():
-        row = start + int(np.argwhere(~np.isfinite(x))[0][0])
-        raise ValueError(f"{name} contains NaN or inf values (first at time index {row})")
+    check_finite(x, name, start)
     return x
 
 
@@ -371,7 +372,7 @@ def cka_bootstrap(
     if len(names) != len(la) + len(lb):
         raise ValueError(f"got {len(names)} layer names for {len(la) + len(lb)} layers")
     layers = la + lb
-    n_time = same_time(layers, names)
+    n_time = check_same_time(layers, names)
     min_rows = 4 if kind == "debiased" else 2
     if n_time < min_rows:
         raise ValueError(f"{kind} CKA needs at least {min_rows} time points (rows), got {n_time}")
@@ -476,7 +477,7 @@ def cka_shift_null(
     names = list(names_a) if names_a else [f"layers_a[{i}]" for i in range(len(la))]
     names += list(names_b) if names_b else [f"layers_b[{j}]" for j in range(len(lb))]
     layers = la + lb
-    n_time = same_time(layers, names)
+    n_time = check_same_time(layers, names)
     min_rows = 4 if kind == "debiased" else 2
     if n_time < min_rows:
         raise ValueError(f"{kind} CKA needs at least {min_rows} time points (rows), got {n_time}")

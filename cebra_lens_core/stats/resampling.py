@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -77,8 +77,6 @@ __all__ = [
     "check_int",
     "check_seed",
     "check_confidence",
-    "check_layers",
-    "same_time",
 ]
 
 BOOTSTRAP_METHODS: tuple[str, ...] = ("circular", "moving")
@@ -122,38 +120,6 @@ def check_confidence(confidence: float) -> float:
     if not 0.0 < c < 1.0:
         raise ValueError(f"confidence must be in (0, 1), e.g. 0.95, got {confidence}")
     return c
-
-
-def check_layers(layers: Any, arg: str) -> list[Any]:
-    if hasattr(layers, "shape") or isinstance(layers, str | bytes):
-        raise TypeError(
-            f"{arg} must be a sequence of 2-D (time × units) arrays, got a single array-like; "
-            f"wrap it in a list: [{arg}]"
-        )
-    out = []
-    for i, a in enumerate(list(layers)):
-        if not hasattr(a, "shape") or not hasattr(a, "__getitem__"):
-            a = np.asarray(a)
-        shape = tuple(int(s) for s in a.shape)
-        if len(shape) != 2 or shape[1] < 1:
-            raise ValueError(
-                f"{arg}[{i}] must be 2-D (time × units) with at least one unit, got shape {shape}"
-            )
-        out.append(a)
-    if not out:
-        raise ValueError(f"{arg} is empty: need at least one layer")
-    return out
-
-
-def same_time(layers: Sequence[Any], names: Sequence[str]) -> int:
-    n_time = int(layers[0].shape[0])
-    for a, name in zip(layers, names, strict=True):
-        if int(a.shape[0]) != n_time:
-            raise ValueError(
-                f"{name} has {int(a.shape[0])} time points (rows) but {names[0]} has {n_time}; "
-                "all layers must share the same time axis"
-            )
-    return n_time
 
 
 # --------------------------------------------------------------------------------------

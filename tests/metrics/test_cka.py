@@ -14,8 +14,6 @@ from cebra_lens_core.metrics.cka import (
     cka,
     cka_from_covariance,
     cka_matrix,
-    cka_matrix_result,
-    cka_result,
     debiased_hsic,
     rbf_subsample_indices,
     stacked_covariance,
@@ -130,7 +128,7 @@ def test_rbf_matches_gram_definition(t: int, d1: int, d2: int) -> None:
     x, y = _pair(np.random.default_rng(7), t, d1, d2)
     assert cka(x, y, "rbf") == pytest.approx(brute_rbf(x, y), abs=1e-10)
     assert cka(x, y, "rbf", rbf_sigma=1.7) == pytest.approx(brute_rbf(x, y, 1.7, 1.7), abs=1e-10)
-    res = cka_result(x, y, "rbf")
+    res = cka(x, y, "rbf", return_result=True)
     assert res.sigma_x == pytest.approx(_median_dist(x), rel=1e-12)
     assert res.sigma_y == pytest.approx(_median_dist(y), rel=1e-12)
 
@@ -227,8 +225,10 @@ def test_lazy_zarr_and_xarray_inputs_equal_numpy(tmp_path) -> None:
             )
         np.testing.assert_allclose(cka_matrix(xlayers, kind=kind, chunk_size=37), ref, atol=1e-12)
         np.testing.assert_allclose(cka_matrix(dlayers, kind=kind, chunk_size=37), ref, atol=1e-12)
-    ref = cka_matrix_result(layers, kind="rbf", max_samples=120, seed=3)
-    got = cka_matrix_result(zlayers, kind="rbf", max_samples=120, seed=3, chunk_size=50)
+    ref = cka_matrix(layers, kind="rbf", max_samples=120, seed=3, return_result=True)
+    got = cka_matrix(
+        zlayers, kind="rbf", max_samples=120, seed=3, chunk_size=50, return_result=True
+    )
     np.testing.assert_allclose(got.values, ref.values, atol=1e-12)
     assert got.n_samples == 120
 
@@ -310,9 +310,9 @@ def test_from_covariance_blocks_and_participation_ratio() -> None:
 def test_rbf_subsampling_deterministic_and_reported() -> None:
     rng = np.random.default_rng(23)
     x, y = _pair(rng, 300, 3, 4)
-    r1 = cka_result(x, y, "rbf", max_samples=80, seed=5)
-    r2 = cka_result(x, y, "rbf", max_samples=80, seed=5)
-    r3 = cka_result(x, y, "rbf", max_samples=80, seed=6)
+    r1 = cka(x, y, "rbf", max_samples=80, seed=5, return_result=True)
+    r2 = cka(x, y, "rbf", max_samples=80, seed=5, return_result=True)
+    r3 = cka(x, y, "rbf", max_samples=80, seed=6, return_result=True)
     assert isinstance(r1, CKAResult)
     assert r1 == r2
     assert r1.value != r3.value
@@ -320,17 +320,17 @@ def test_rbf_subsampling_deterministic_and_reported() -> None:
     idx = rbf_subsample_indices(300, 80, 5)
     assert len(np.unique(idx)) == 80 and np.all(np.diff(idx) > 0)
     assert r1.value == pytest.approx(brute_rbf(x[idx], y[idx]), abs=1e-10)
-    full = cka_result(x, y, "rbf")
+    full = cka(x, y, "rbf", return_result=True)
     assert (full.n_samples, full.subsampled, full.seed) == (300, False, None)
-    lin = cka_result(x, y)
+    lin = cka(x, y, return_result=True)
     assert (lin.n_samples, lin.subsampled, lin.sigma_x) == (300, False, None)
 
 
 def test_rbf_matrix_cache_and_recompute_agree() -> None:
     rng = np.random.default_rng(24)
     layers = [rng.standard_normal((70, d)) for d in (2, 3, 4)]
-    cached = cka_matrix_result(layers, kind="rbf")
-    uncached = cka_matrix_result(layers, kind="rbf", rbf_cache_bytes=0)
+    cached = cka_matrix(layers, kind="rbf", return_result=True)
+    uncached = cka_matrix(layers, kind="rbf", rbf_cache_bytes=0, return_result=True)
     np.testing.assert_allclose(uncached.values, cached.values, atol=1e-15)
     assert cached.sigmas_a.shape == (3,) and cached.sigmas_b is None
 

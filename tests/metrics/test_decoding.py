@@ -18,7 +18,6 @@ from cebra_lens_core.metrics.decoding import (
     DecodingResult,
     blocked_folds,
     decode,
-    decode_streamed,
     knn_subsample,
     shuffle_training_labels,
 )
@@ -216,10 +215,11 @@ def test_cv_choice_equals_brute_force_sklearn_loop(decoder: str, discrete: bool)
         np.testing.assert_array_equal(res.predictions, final)
     else:
         np.testing.assert_allclose(res.predictions, final, rtol=1e-9, atol=1e-10)
-    # the streamed path (the analysis') runs the same selection, with its controls alongside
-    streamed, controls = decode_streamed(
+    # chunked reading (the analysis') runs the same selection, with its controls alongside
+    streamed = decode(
         x_tr, y_tr, x_te, y_te, decoder, k_grid=grid, alphas=grid, shuffle_seeds=[3], chunk_size=70
     )
+    controls = streamed.controls
     np.testing.assert_allclose(streamed.fold_scores, res.fold_scores, rtol=1e-10, atol=1e-12)
     assert streamed.param == res.param
     ctrl = decode(

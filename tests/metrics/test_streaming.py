@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from cebra_lens_core.metrics.conditions import condition_means, condition_means_streamed
-from cebra_lens_core.metrics.decoding import decode, decode_streamed, knn_subsample
-from cebra_lens_core.metrics.distance import class_distances, class_distances_streamed
+from cebra_lens_core.metrics.conditions import condition_means
+from cebra_lens_core.metrics.decoding import decode, knn_subsample
+from cebra_lens_core.metrics.distance import class_distances
 from cebra_lens_core.metrics.streaming import (
     MomentAccumulator,
     chunk_rows,
@@ -16,6 +16,7 @@ from cebra_lens_core.metrics.streaming import (
     iter_chunks,
     take_rows,
 )
+from tests.metrics.test_distance import brute_class_distances
 
 RTOL, ATOL = 1e-10, 1e-12
 
@@ -91,14 +92,19 @@ def test_moment_accumulator_equals_two_pass_scatter():
 # --------------------------------------------------------------------------- condition means
 
 
-def test_condition_means_streamed_equal_in_memory(layer):
+def test_condition_means_of_lazy_layers_and_chunks_equal_brute_force(layer):
     x, lazy, codes, repeats, _ = layer
-    ref = condition_means(x, codes)
+    ids = np.unique(codes)
+    ref = condition_means(x, codes, chunk_size=len(x))
+    x64 = x.astype(np.float64)
+    _close(ref.means, np.stack([x64[codes == c].mean(axis=0) for c in ids]))
+    assert np.array_equal(ref.ids, ids)
+    assert np.array_equal(ref.counts, [np.sum(codes == c) for c in ids])
     for source in (x, lazy):
-        got = condition_means_streamed(source, codes, chunk_size=200)
+        got = condition_means(source, codes, chunk_size=200)
         _close(got.means, ref.means)
         assert np.array_equal(got.ids, ref.ids) and np.array_equal(got.counts, ref.counts)
-    both = condition_means_streamed(lazy, [codes, repeats], chunk_size=333)
+    both = condition_means(lazy, [codes, repeats], chunk_size=333)
     _close(both[1].means, condition_means(x, repeats).means)
 
 
@@ -107,12 +113,17 @@ def test_condition_means_streamed_equal_in_memory(layer):
 
 @pytest.mark.parametrize("metric", ["cosine", "euclidean"])
 @pytest.mark.parametrize("with_repeats", [False, True])
-def test_class_distances_streamed_equal_in_memory(layer, metric, with_repeats):
+def test_class_distances_of_lazy_layers_and_chunks_equal_one_in_memory_pass(
+    layer, metric, with_repeats
+):
     x, lazy, codes, repeats, _ = layer
     reps = repeats if with_repeats else None
-    ref = class_distances(x, codes, repeats=reps, metric=metric)
+    ref = class_distances(x, codes, repeats=reps, metric=metric, chunk_size=len(x))
+    brute = brute_class_distances(x.astype(np.float64), codes, reps, metric)
+    for key, value in brute.items():
+        np.testing.assert_allclose(ref[key], value, rtol=1e-9)
     for source, chunk in ((x, 97), (lazy, 256), (lazy, 10**6)):
-        got = class_distances_streamed(source, codes, repeats=reps, metric=metric, chunk_size=chunk)
+        got = class_distances(source, codes, repeats=reps, metric=metric, chunk_size=chunk)
         assert set(got) == set(ref)
         for key, value in ref.items():
             if isinstance(value, str):
@@ -121,30 +132,30 @@ def test_class_distances_streamed_equal_in_memory(layer, metric, with_repeats):
                 _close(got[key], value)
 
 
-def test_class_distances_streamed_several_metrics_and_constant_unit():
+def test_class_distances_several_metrics_and_constant_unit():
     rng = np.random.default_rng(3)
     x = rng.normal(size=(400, 5))
     x[:, 3] = 4.0  # constant unit: dropped by z-scoring
     codes = rng.integers(0, 4, 400)
-    got = class_distances_streamed(x, codes, metric=["cosine", "euclidean"], chunk_size=64)
+    got = class_distances(x, codes, metric=["cosine", "euclidean"], chunk_size=64)
     assert set(got) == {"cosine", "euclidean"}
     assert got["euclidean"]["n_constant_units"] == 1
     for metric in ("cosine", "euclidean"):
-        ref = class_distances(x, codes, metric=metric)
+        ref = class_distances(x, codes, metric=metric, chunk_size=len(x))
         for key in ("intra_class", "inter_class", "intra_class_per_condition"):
             _close(got[metric][key], ref[key])
 
 
-def test_class_distances_streamed_errors():
+def test_class_distances_chunked_errors():
     x = np.ones((20, 3))
     x[[5, 9]] = 0.0
     codes = np.arange(20) % 2
     with pytest.raises(ValueError, match=r"2 samples have an all-zero .*first: index 5"):
-        class_distances_streamed(x, codes, chunk_size=4)
+        class_distances(x, codes, chunk_size=4)
     with pytest.raises(ValueError, match="at least 2 conditions"):
-        class_distances_streamed(x, np.zeros(20, int), metric="euclidean")
+        class_distances(x, np.zeros(20, int), metric="euclidean")
     with pytest.raises(ValueError, match="unknown distance metric"):
-        class_distances_streamed(x, codes, metric="manhattan")
+        class_distances(x, codes, metric="manhattan")
 
 
 # --------------------------------------------------------------------------- decoding
@@ -166,7 +177,7 @@ def _compare(streamed, reference):
 
 @pytest.mark.parametrize("decoder", ["ridge", "knn"])
 @pytest.mark.parametrize("target", ["continuous", "binary", "three_classes"])
-def test_decode_streamed_equals_decode(layer, decoder, target):
+def test_decode_of_lazy_layers_equals_decode_in_memory(layer, decoder, target):
     x, lazy, codes, _, latent = layer
     y = {
         "continuous": latent,
@@ -176,7 +187,7 @@ def test_decode_streamed_equals_decode(layer, decoder, target):
     kind = "continuous" if target == "continuous" else "discrete"
     n_train = 1200
     x_train, x_test = lazy.isel(time=slice(0, n_train)), lazy.isel(time=slice(n_train, None))
-    result, controls = decode_streamed(
+    result = decode(
         x_train,
         y[:n_train],
         x_test,
@@ -186,6 +197,7 @@ def test_decode_streamed_equals_decode(layer, decoder, target):
         shuffle_seeds=(0, 5),
         chunk_size=256,
     )
+    controls = result.controls
     assert len(controls) == 2
     expected = [(False, 0), (True, 0), (True, 5)]
     for res, (shuffle, seed) in zip([result, *controls], expected, strict=True):
@@ -209,9 +221,7 @@ def test_knn_cap_subsamples_reproducibly(layer):
     assert all(np.sum((rows >= lo) & (rows < lo + 240)) == 60 for lo in range(0, 1200, 240))
     assert np.array_equal(knn_subsample(1200, 300, seed=4), rows)
     assert not np.array_equal(knn_subsample(1200, 300, seed=5), rows)
-    a = decode_streamed(
-        lazy[:1200], latent[:1200], lazy[1200:], latent[1200:], "knn", knn_max_samples=300
-    )[0]
+    a = decode(lazy[:1200], latent[:1200], lazy[1200:], latent[1200:], "knn", knn_max_samples=300)
     b = decode(x[:1200], latent[:1200], x[1200:], latent[1200:], "knn", knn_max_samples=300)
     _compare(a, b)
     assert a.n_reference == 300 and a.n_train == 1200
@@ -226,7 +236,7 @@ def test_ridge_streamed_with_constant_unit_and_offsets():
     x = rng.normal(size=(900, 4)) * [1, 1e3, 1e-2, 1] + [0, 1e5, 0, 0]
     x[:, 3] = 7.0
     y = x[:, 0] + x[:, 1] / 1e3 + 0.1 * rng.normal(size=900)
-    res = decode_streamed(x[:700], y[:700], x[700:], y[700:], "ridge", chunk_size=50)[0]
+    res = decode(x[:700], y[:700], x[700:], y[700:], "ridge", chunk_size=50)
     ref = decode(x[:700], y[:700], x[700:], y[700:], "ridge")
     assert res.param == ref.param
     np.testing.assert_allclose(res.predictions, ref.predictions, rtol=1e-9, atol=1e-9)
