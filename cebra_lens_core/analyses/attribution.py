@@ -90,6 +90,7 @@ def attribution_analysis(
         latent_readout,
         score_attribution,
     )
+    from cebra_lens_core.models.encoder import get_encoder
 
     k = 0 if session is None else int(session)
     recording = dataset.sessions[k]
@@ -109,9 +110,8 @@ def attribution_analysis(
         latents = np.stack([recording.labels[lab] for lab in latent_names], axis=1)[train]
         readout = latent_readout(embedding, latents)
     result = compute_attribution(
-        model,
+        get_encoder(model, encoder_session),
         recording.neural,
-        session_id=encoder_session,
         methods=tuple(methods or DEFAULT_METHODS),
         max_samples=max_samples,
         seed=seed,

@@ -143,10 +143,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from cebra_lens_core.data.types import DataError, validate_neural
 from cebra_lens_core.devices import torch_device
-from cebra_lens_core.models.encoder import get_encoder
-from cebra_lens_core.models.errors import ArchitectureError
+from cebra_lens_core.metrics._validation import check_activations
 
 #: Every attribution method, in computation order.
 METHODS: tuple[str, ...] = (
@@ -251,19 +249,11 @@ class _Output(nn.Module):
         if out.dim() == 3 and out.shape[-1] == 1:
             out = out.squeeze(-1)
         if out.dim() != 2:
-            raise ArchitectureError(
+            raise ValueError(
                 f"the encoder returned shape {tuple(out.shape)} for {x.shape[0]} samples; "
                 "expected (samples, output dimension)"
             )
         return out if self.readout is None else out @ self.readout
-
-
-def _encoder_of(model, session_id: int | None) -> nn.Module:
-    if isinstance(model, nn.Module):
-        if session_id not in (None, 0):
-            raise ValueError("session_id applies to a fitted cebra.CEBRA, not to an nn.Module")
-        return model
-    return get_encoder(model, session_id)
 
 
 def _window_of(encoder: nn.Module) -> tuple[int, int, bool]:
@@ -275,12 +265,12 @@ def _window_of(encoder: nn.Module) -> tuple[int, int, bool]:
         cm = None
     if cm is not None:
         if isinstance(encoder, cm.ResampleModelMixin):
-            raise ArchitectureError(
+            raise ValueError(
                 f"{type(encoder).__name__} downsamples time, so its embedding rows have no "
                 "one-to-one input window; attribution supports offset models without resampling"
             )
         if isinstance(encoder, cm.ClassifierModel):
-            raise ArchitectureError(
+            raise ValueError(
                 f"{type(encoder).__name__} is a supervised classifier model; attribution "
                 "supports contrastive offset models"
             )
@@ -292,7 +282,7 @@ def _window_of(encoder: nn.Module) -> tuple[int, int, bool]:
     windowed = cm is not None and isinstance(encoder, cm.ConvolutionalModelMixin)
     if not windowed:
         if left + right != 1:
-            raise ArchitectureError(
+            raise ValueError(
                 f"{type(encoder).__name__} has an offset of {left + right} bins but is not "
                 "convolutional; cannot build its input windows"
             )
@@ -433,7 +423,7 @@ def _sample_rows(
 ) -> np.ndarray:
     first, last = left, n_timepoints - right  # inclusive
     if last < first:
-        raise DataError(
+        raise ValueError(
             f"the recording has {n_timepoints} time points, fewer than the model's window "
             f"of {left + right}"
         )
@@ -459,10 +449,9 @@ def _check_methods(methods: Sequence[str]) -> list[str]:
 
 
 def compute_attribution(
-    model,
+    encoder: nn.Module,
     neural: np.ndarray,
     *,
-    session_id: int | None = None,
     methods: Sequence[str] = DEFAULT_METHODS,
     max_samples: int | None = 2000,
     seed: int = 0,
@@ -481,9 +470,11 @@ def compute_attribution(
     """Attribution maps of a fitted CEBRA encoder on one session (see the module docstring).
 
     Args:
-        model: a fitted ``cebra.CEBRA`` (with ``session_id`` for a multi-session model) or a
-            torch encoder (``nn.Module`` mapping ``(n, N)`` rows, or ``(n, N, W)`` windows for
-            a convolutional CEBRA model, to ``(n, D)``). It is not modified (copies are used).
+        encoder: a torch encoder (``nn.Module`` mapping ``(n, N)`` rows, or ``(n, N, W)``
+            windows for a convolutional CEBRA model, to ``(n, D)``); for a fitted
+            ``cebra.CEBRA`` pass :func:`cebra_lens_core.models.encoder.get_encoder` of it
+            (with the session of a multi-session model). It is not modified (copies are
+            used).
         neural: ``(T, N)`` input of that session.
         methods: names from :data:`METHODS`.
         max_samples: cap on the number of embedding rows (seeded draw); ``None``: all rows.
@@ -509,9 +500,10 @@ def compute_attribution(
 
     Raises:
         ImportError: ``cvxpy`` / ``captum`` missing (the ``attribution`` extra).
-        DataError: ``neural`` malformed, wrong number of neurons, or shorter than the window.
-        ArchitectureError: a resampling or classifier model.
-        ValueError: unknown method or invalid parameter.
+        ValueError: ``neural`` malformed (not 2-D, NaN/inf), wrong number of neurons, or
+            shorter than the window; a resampling or classifier model; unknown method or
+            invalid parameter.
+        TypeError: ``encoder`` is not a ``torch.nn.Module``.
     """
     methods = _check_methods(methods)
     cebra_attribution = import_cebra_attribution()
@@ -532,12 +524,18 @@ def compute_attribution(
         raise ValueError(f"shap_baselines must be 'zeros' or 'shuffle', got {shap_baselines!r}")
 
     requested_device = torch_device(device)
-    encoder = _encoder_of(model, session_id)
+    if not isinstance(encoder, nn.Module):
+        raise TypeError(
+            f"encoder must be a torch.nn.Module, got {type(encoder).__name__}; for a fitted "
+            "cebra.CEBRA pass cebra_lens_core.models.encoder.get_encoder(model, session)"
+        )
     left, right, windowed = _window_of(encoder)
-    neural = validate_neural(neural, where="neural data")
+    neural = check_activations(neural, "neural data")
+    if neural.shape[0] < 2:
+        raise ValueError(f"neural data needs at least 2 time points, got shape {neural.shape}")
     expected = getattr(encoder, "num_input", None)
     if expected is not None and neural.shape[1] != int(expected):
-        raise DataError(
+        raise ValueError(
             f"the encoder takes {expected} neurons but the neural data has {neural.shape[1]} "
             f"columns (shape {neural.shape})"
         )
@@ -718,7 +716,6 @@ def compute_attribution(
         "ablation_per_eval": int(ablation_per_eval),
         "jacobian_dtype": "float64",
         "captum_dtype": str(dtype).replace("torch.", ""),
-        "session_id": session_id,
     }
     return AttributionResult(
         maps=maps,

@@ -49,7 +49,7 @@ from cebra_lens_core.metrics.attribution import (  # noqa: E402
     roc_auc,
     score_attribution,
 )
-from cebra_lens_core.models import TrainingSpec, train_model  # noqa: E402
+from cebra_lens_core.models import TrainingSpec, get_encoder, train_model  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -136,10 +136,12 @@ def main(argv=None) -> dict:
         model = train_model(dataset, spec)
         train_s = time.perf_counter() - start
         common = dict(max_samples=args.samples, batch_size=args.batch_size, seed=args.seed)
-        plain = compute_attribution(model, session.neural, methods=DEFAULT_METHODS, **common)
+        plain = compute_attribution(
+            get_encoder(model), session.neural, methods=DEFAULT_METHODS, **common
+        )
         readout = latent_readout(model.transform(session.neural[train]), latents)
         aligned = compute_attribution(
-            model, session.neural, methods=DEFAULT_METHODS, readout=readout, **common
+            get_encoder(model), session.neural, methods=DEFAULT_METHODS, readout=readout, **common
         )
         scores: dict[str, dict[str, float]] = {}
         for result in (plain, aligned):

@@ -10,7 +10,6 @@ import torch
 from torch import nn
 
 from cebra_lens_core.data.synthetic import ATTRIBUTION_LATENTS, attribution
-from cebra_lens_core.data.types import DataError
 from cebra_lens_core.metrics.attribution import (
     DEFAULT_METHODS,
     METHODS,
@@ -25,8 +24,7 @@ from cebra_lens_core.metrics.attribution import (
     score_attribution,
     score_map,
 )
-from cebra_lens_core.models import TrainingSpec, train_model
-from cebra_lens_core.models.errors import ArchitectureError
+from cebra_lens_core.models import TrainingSpec, get_encoder, train_model
 
 cebra = pytest.importorskip("cebra")
 
@@ -173,7 +171,7 @@ def test_windows_of_a_cebra_conv_model_reproduce_transform(conv_model, toy):
     with torch.no_grad():
         ours = encoder(x).numpy()
     np.testing.assert_allclose(ours, conv_model.transform(neural)[rows], atol=1e-5)
-    result = compute_attribution(conv_model, neural, methods=["jacobian"], max_samples=50)
+    result = compute_attribution(encoder, neural, methods=["jacobian"], max_samples=50)
     assert result.maps["jacobian"].shape == (3, neural.shape[1])
     assert result.info["window"] == len(offset) and result.info["offset_left"] == offset.left
     assert result.sample_indices.min() >= offset.left
@@ -304,19 +302,21 @@ def test_invalid_inputs_are_named():
         compute_attribution(model, x, methods=["jacobian"], batch_size=0)
     with pytest.raises(ValueError, match="max_samples"):
         compute_attribution(model, x, methods=["jacobian"], max_samples=0)
-    with pytest.raises(DataError, match="NaN"):
+    with pytest.raises(ValueError, match="NaN"):
         compute_attribution(model, np.full((10, 7), np.nan), methods=["jacobian"])
     conv = LinearConv(7, 2, 5, 5)
-    with pytest.raises(DataError, match="window"):
+    with pytest.raises(ValueError, match="window"):
         compute_attribution(conv, x[:8], methods=["jacobian"])
     cebra_model = cebra.models.init("offset1-model", num_neurons=7, num_units=4, num_output=2)
-    with pytest.raises(DataError, match="7 neurons"):
+    with pytest.raises(ValueError, match="7 neurons"):
         compute_attribution(cebra_model, _data(n=5), methods=["jacobian"])
     resample = cebra.models.init(
         "offset4-model-2x-subsample", num_neurons=7, num_units=4, num_output=2
     )
-    with pytest.raises(ArchitectureError, match="downsamples"):
+    with pytest.raises(ValueError, match="downsamples"):
         compute_attribution(resample, x, methods=["jacobian"])
+    with pytest.raises(TypeError, match="get_encoder"):
+        compute_attribution(object(), x, methods=["jacobian"])  # type: ignore[arg-type]
 
 
 def test_missing_cvxpy_gives_an_install_hint(monkeypatch):
@@ -416,7 +416,9 @@ def test_trained_model_attribution_is_well_above_chance(trained_attribution):
     session = dataset.sessions[0]
     truth = np.array(dataset.metadata["sessions"][0]["connectivity"])
     methods = ["jacobian", "jacobian_inv_lsq", "jacobian_inv_svd"]
-    result = compute_attribution(model, session.neural, methods=methods, max_samples=500)
+    result = compute_attribution(
+        get_encoder(model), session.neural, methods=methods, max_samples=500
+    )
     scores = {(r["method"], r["level"]): r["auc"] for r in score_attribution(result, truth)}
     # measured: jacobian 1.0 / 1.0, pseudo-inverse 0.95 / 0.96 (neuron_max / neuron_norm)
     assert scores["jacobian", "neuron_max"] > 0.85
@@ -428,7 +430,7 @@ def test_trained_model_attribution_is_well_above_chance(trained_attribution):
     latents = np.stack([session.labels[name][train] for name in ATTRIBUTION_LATENTS], axis=1)
     readout = latent_readout(model.transform(session.neural[train]), latents)
     aligned = compute_attribution(
-        model, session.neural, methods=methods, max_samples=500, readout=readout
+        get_encoder(model), session.neural, methods=methods, max_samples=500, readout=readout
     )
     scores = {(r["method"], r["level"]): r["auc"] for r in score_attribution(aligned, truth)}
     assert scores["jacobian", "entries"] > 0.8
@@ -438,7 +440,9 @@ def test_trained_model_attribution_is_well_above_chance(trained_attribution):
 def test_every_method_runs_on_a_trained_model(trained_attribution):
     dataset, model = trained_attribution
     neural = dataset.sessions[0].neural
-    result = compute_attribution(model, neural, methods=METHODS, max_samples=48, batch_size=16)
+    result = compute_attribution(
+        get_encoder(model), neural, methods=METHODS, max_samples=48, batch_size=16
+    )
     for method in METHODS:
         for key in (method, f"{method}_signed"):
             assert result.maps[key].shape == (4, neural.shape[1])
@@ -461,8 +465,8 @@ def test_gradient_shap_is_reproducible_whatever_the_global_random_state(trained_
     kwargs = dict(methods=["gradient_shap"], max_samples=40, batch_size=16, seed=3)
     np.random.seed(1)
     torch.manual_seed(1)
-    first = compute_attribution(model, neural, **kwargs).maps["gradient_shap"]
+    first = compute_attribution(get_encoder(model), neural, **kwargs).maps["gradient_shap"]
     np.random.seed(2)
     torch.manual_seed(2)
-    second = compute_attribution(model, neural, **kwargs).maps["gradient_shap"]
+    second = compute_attribution(get_encoder(model), neural, **kwargs).maps["gradient_shap"]
     np.testing.assert_array_equal(first, second)
