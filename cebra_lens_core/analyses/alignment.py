@@ -60,6 +60,7 @@ from cebra_lens_core.analyses.common import (
     split_rows,
     store_labels,
 )
+from cebra_lens_core.analyses.decoding import decoding_records
 from cebra_lens_core.metrics.alignment import (
     LayerAlignment,
     align_layer,
@@ -460,7 +461,7 @@ def _rsa_or_none(
 
 def _main_decoding_record(result: Any, label: str) -> dict[str, Any]:
     metric = "r2" if result.kind == "continuous" else "accuracy"
-    for r in result.records():
+    for r in decoding_records(result):
         if r["metric"] == metric and r["label"] == label:
             return r
     raise AssertionError(f"decoding gave no {metric} for {label}")  # pragma: no cover

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,7 @@ from cebra_lens_core.metrics.decoding import (
     DEFAULT_K_GRID,
     DEFAULT_KNN_MAX_SAMPLES,
     DEFAULT_N_FOLDS,
+    DecodingResult,
     decode,
 )
 from cebra_lens_core.results import make_rows
@@ -140,6 +142,40 @@ def decoding_analysis(
     return make_rows(rows)
 
 
+def decoding_records(result: DecodingResult) -> list[dict[str, Any]]:
+    """The metrics of one decoding as rows ``{"metric", "label", "value", "n"}`` (``n`` = test rows).
+
+    Continuous: ``r2`` and ``median_abs_error`` per label and ``mean_r2`` (label ``""``
+    when there are several labels, else the label's name). Discrete: ``accuracy``,
+    ``chance_level`` and ``majority_accuracy``. Always, per label: ``k`` or ``alpha``
+    (the chosen value) and ``at_grid_edge`` (:attr:`DecodingResult.grid_edge`: −1 lowest,
+    +1 highest evaluated candidate, 0 inside the grid).
+    """
+    rows: list[dict[str, Any]] = []
+
+    def add(metric: str, label: str, value: float) -> None:
+        rows.append({"metric": metric, "label": label, "value": float(value), "n": result.n_test})
+
+    if result.kind == "continuous":
+        assert result.r2 is not None and result.median_abs_error is not None
+        for name, r2, mae in zip(
+            result.label_names, result.r2, result.median_abs_error, strict=True
+        ):
+            add("r2", name, r2)
+            add("median_abs_error", name, mae)
+        joint = result.label_names[0] if len(result.label_names) == 1 else ""
+        add("mean_r2", joint, result.mean_r2)  # type: ignore[arg-type]
+    else:
+        name = result.label_names[0]
+        add("accuracy", name, result.accuracy)  # type: ignore[arg-type]
+        add("chance_level", name, result.chance_level)  # type: ignore[arg-type]
+        add("majority_accuracy", name, result.majority_accuracy)  # type: ignore[arg-type]
+    for name in result.label_names:
+        add(result.param_name, name, result.param)
+        add("at_grid_edge", name, result.grid_edge)
+    return rows
+
+
 def _decoder_rows(
     base: dict,
     X_train,
@@ -192,7 +228,7 @@ def _decoder_rows(
             "k_grid" if result.param_name == "k" else "alphas",
         )
     rows = []
-    for r in result.records():
+    for r in decoding_records(result):
         row = {**base, **r, "variant": decoder}
         if r["metric"] == "median_abs_error":
             row["unit"] = units[r["label"]]
@@ -202,7 +238,7 @@ def _decoder_rows(
         rows.append(row)
     controls = result.controls
     if controls:
-        per_seed = [c.records() for c in controls]
+        per_seed = [decoding_records(c) for c in controls]
         for k, r in enumerate(per_seed[0]):
             if r["metric"] in _CHOICE_METRICS:  # a mean hyperparameter means little
                 continue

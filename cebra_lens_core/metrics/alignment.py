@@ -181,37 +181,6 @@ class LayerAlignment:
     metric: str
     method: str
 
-    def records(self) -> list[dict[str, Any]]:
-        """Rows ``{"metric", "split", "value", "n", "variant"}``.
-
-        ``crsa`` / ``ersa`` (``n`` = conditions, ``variant`` = ``"<metric>/<method>"``),
-        the encoding summaries (:meth:`EncodingResult.records`, ``n`` = rows, variant
-        ``"ridge"``) and ``effective_dimensionality`` (split ``train``, ``n`` = rows).
-        """
-        rows: list[dict[str, Any]] = []
-        variant = f"{self.metric}/{self.method}"
-        for name, split, value, n in (
-            ("crsa", "train", self.crsa_train, self.n_conditions_train),
-            ("crsa", "test", self.crsa_test, self.n_conditions_test),
-            ("ersa", "train", self.ersa_train, self.n_conditions_train),
-            ("ersa", "test", self.ersa_test, self.n_conditions_test),
-        ):
-            if value is not None:
-                rows.append(
-                    {"metric": name, "split": split, "value": value, "n": n, "variant": variant}
-                )
-        rows += [{**r, "variant": "ridge"} for r in self.encoding.records()]
-        rows.append(
-            {
-                "metric": "effective_dimensionality",
-                "split": "train",
-                "value": self.effective_dimensionality,
-                "n": self.encoding.n_train,
-                "variant": "participation_ratio",
-            }
-        )
-        return rows
-
 
 def align_layer(
     X_train: Any,

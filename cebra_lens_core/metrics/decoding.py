@@ -30,7 +30,8 @@ and its CV score is strictly higher than its neighbour's, the score still rises 
 edge and the optimum may lie outside the grid. :attr:`DecodingResult.grid_edge` is then
 ``−1`` / ``+1``, else ``0`` (inside the grid; a plateau of equal scores reaching into the
 grid, e.g. accuracy 1 for every small ``alpha``; a grid of a single value, which is not a
-choice); :meth:`DecodingResult.records` reports it as metric ``at_grid_edge``.
+choice); the results rows report it as metric ``at_grid_edge``
+(:func:`cebra_lens_core.analyses.decoding.decoding_records`).
 
 Decoders:
 
@@ -262,37 +263,6 @@ class DecodingResult:
         if self.param == self.grid[-1] and scores[-1] > scores[-2]:
             return 1
         return 0
-
-    def records(self) -> list[dict[str, Any]]:
-        """The metrics as rows ``{"metric", "label", "value", "n"}`` (``n`` = test rows).
-
-        Continuous: ``r2`` and ``median_abs_error`` per label and ``mean_r2`` (label ``""``
-        when there are several labels, else the label's name). Discrete: ``accuracy``,
-        ``chance_level`` and ``majority_accuracy``. Always, per label: ``k`` or ``alpha``
-        (the chosen value) and ``at_grid_edge`` (:attr:`grid_edge`: −1 lowest, +1 highest
-        evaluated candidate, 0 inside the grid).
-        """
-        rows: list[dict[str, Any]] = []
-
-        def add(metric: str, label: str, value: float) -> None:
-            rows.append({"metric": metric, "label": label, "value": float(value), "n": self.n_test})
-
-        if self.kind == "continuous":
-            assert self.r2 is not None and self.median_abs_error is not None
-            for name, r2, mae in zip(self.label_names, self.r2, self.median_abs_error, strict=True):
-                add("r2", name, r2)
-                add("median_abs_error", name, mae)
-            joint = self.label_names[0] if len(self.label_names) == 1 else ""
-            add("mean_r2", joint, self.mean_r2)  # type: ignore[arg-type]
-        else:
-            name = self.label_names[0]
-            add("accuracy", name, self.accuracy)  # type: ignore[arg-type]
-            add("chance_level", name, self.chance_level)  # type: ignore[arg-type]
-            add("majority_accuracy", name, self.majority_accuracy)  # type: ignore[arg-type]
-        for name in self.label_names:
-            add(self.param_name, name, self.param)
-            add("at_grid_edge", name, self.grid_edge)
-        return rows
 
 
 # --------------------------------------------------------------------------------------

@@ -254,31 +254,6 @@ class EncodingResult:
         """Mean out-of-fold Pearson ``r`` on the training split (NaN ignored)."""
         return _nan_summary(self.cv_pearson_r, np.nanmean)
 
-    def records(self) -> list[dict[str, Any]]:
-        """Summary rows ``{"metric", "split", "value", "n"}`` (``n`` = rows of the split).
-
-        Metrics ``encoding_mean_r``, ``encoding_median_r``, ``encoding_mean_r2``,
-        ``encoding_median_r2`` on the test split and ``encoding_mean_r`` on the training
-        split (out-of-fold).
-        """
-        rows = [
-            {"metric": "encoding_mean_r", "split": "test", "value": self.mean_r},
-            {"metric": "encoding_median_r", "split": "test", "value": self.median_r},
-            {"metric": "encoding_mean_r2", "split": "test", "value": self.mean_r2},
-            {"metric": "encoding_median_r2", "split": "test", "value": self.median_r2},
-        ]
-        for r in rows:
-            r["n"] = self.n_test
-        rows.append(
-            {
-                "metric": "encoding_mean_r",
-                "split": "train",
-                "value": self.cv_mean_r,
-                "n": self.n_train,
-            }
-        )
-        return rows
-
 
 def _nan_summary(values: np.ndarray, fn: Any) -> float:
     v = np.asarray(values, dtype=np.float64)

@@ -11,9 +11,10 @@ import pytest
 import yaml
 
 from cebra_lens_core.analyses import run_store_analysis
-from cebra_lens_core.analyses.decoding import decoding_analysis
+from cebra_lens_core.analyses.decoding import decoding_analysis, decoding_records
 from cebra_lens_core.metrics.decoding import decode
 from tests.analyses.stores import make_store
+from tests.metrics.test_decoding import _blocks, manifold
 
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -284,3 +285,19 @@ def test_unknown_label_refused(data):
     store, _, _ = data
     with pytest.raises(ValueError, match=r"\['x'\].*available: \['cls', 'pos', 'speed'\]"):
         decoding_analysis(store, name="m", labels=["x"])
+
+
+def test_decoding_records() -> None:
+    x, z = manifold(t=600, seed=9)
+    res = decode(x[:400], z[:400], x[400:], z[400:], "knn", label_names=["position"])
+    rec = {(r["metric"], r["label"]): r["value"] for r in decoding_records(res)}
+    assert rec[("r2", "position")] == pytest.approx(res.r2[0])
+    assert rec[("mean_r2", "position")] == pytest.approx(res.mean_r2)
+    assert rec[("median_abs_error", "position")] == pytest.approx(res.median_abs_error[0])
+    assert rec[("k", "position")] == res.param
+    assert rec[("at_grid_edge", "position")] == res.grid_edge
+    assert all(r["n"] == 200 for r in decoding_records(res))
+    xd, lab = _blocks(t=600)
+    dres = decode(xd[:400], lab[:400], xd[400:], lab[400:], "ridge")
+    drec = {r["metric"]: r["value"] for r in decoding_records(dres)}
+    assert set(drec) == {"accuracy", "chance_level", "majority_accuracy", "alpha", "at_grid_edge"}

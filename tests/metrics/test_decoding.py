@@ -295,7 +295,7 @@ def test_default_grids_are_wide_and_geometric() -> None:
 
 
 def _edge_rows(res: DecodingResult) -> dict[str, float]:
-    return {r["label"]: r["value"] for r in res.records() if r["metric"] == "at_grid_edge"}
+    return {name: res.grid_edge for name in res.label_names}
 
 
 def test_grid_edge_low_for_noiseless_linear_labels() -> None:
@@ -416,22 +416,6 @@ def test_unseen_test_classes_warn_and_count_as_errors() -> None:
         res = decode(x[:N_TRAIN], lab[:N_TRAIN], x[N_TRAIN:], y_te, "knn")
     assert res.unseen_test_classes == (7,)
     assert res.accuracy <= 1.0 - 10 / len(y_te)
-
-
-def test_records() -> None:
-    x, z = manifold(t=600, seed=9)
-    res = decode(x[:400], z[:400], x[400:], z[400:], "knn", label_names=["position"])
-    rec = {(r["metric"], r["label"]): r["value"] for r in res.records()}
-    assert rec[("r2", "position")] == pytest.approx(res.r2[0])
-    assert rec[("mean_r2", "position")] == pytest.approx(res.mean_r2)
-    assert rec[("median_abs_error", "position")] == pytest.approx(res.median_abs_error[0])
-    assert rec[("k", "position")] == res.param
-    assert rec[("at_grid_edge", "position")] == res.grid_edge
-    assert all(r["n"] == 200 for r in res.records())
-    xd, lab = _blocks(t=600)
-    dres = decode(xd[:400], lab[:400], xd[400:], lab[400:], "ridge")
-    drec = {r["metric"]: r["value"] for r in dres.records()}
-    assert set(drec) == {"accuracy", "chance_level", "majority_accuracy", "alpha", "at_grid_edge"}
 
 
 def test_no_warnings_for_good_data() -> None:
