@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,28 +16,24 @@ from cebra_lens_core.analyses.common import (
     select_labels,
     split_rows,
 )
-from cebra_lens_core.metrics.conditions import condition_means
+from cebra_lens_core.metrics.conditions import ConditionMeans, condition_means
 from cebra_lens_core.metrics.streaming import iter_chunks
 from cebra_lens_core.results import make_rows
 
 
-def tuning_eta_squared(X: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """Fraction of each unit's variance explained by the condition means (η², one-way ANOVA):
+def tuning_curves(
+    X: Any, codes: list[np.ndarray], chunk_size: int = 65536, name: str = "X"
+) -> list[tuple[ConditionMeans, np.ndarray]]:
+    """Tuning curves (condition means) and η² of every unit, per label, read in chunks.
+
+    η² is the fraction of each unit's variance explained by the condition means (one-way
+    ANOVA)::
 
         η²_u = Σ_c n_c (μ_cu − μ_u)² / Σ_t (x_tu − μ_u)²
 
-    NaN for a constant unit.
+    NaN for a constant unit. ``codes``: one integer condition array per label (one pass
+    over ``X`` for all of them, a second for the total sum of squares).
     """
-    cm = condition_means(X, codes, min_conditions=1)
-    mu = X.mean(axis=0)
-    between = (cm.counts[:, None] * (cm.means - mu) ** 2).sum(axis=0)
-    total = ((X - mu) ** 2).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, between / np.where(total > 0, total, 1.0), np.nan)
-
-
-def _tuning_streamed(X, codes: list[np.ndarray], chunk_size: int, name: str) -> list[tuple]:
-    """Condition means and η² (:func:`tuning_eta_squared`) of every label, read in chunks."""
     if not codes:
         return []
     cms = condition_means(X, codes, chunk_size=chunk_size, min_conditions=1, name=name)
@@ -82,7 +79,7 @@ def single_unit_analysis(
     layers = []  # (index, layer_name, n_units, [(condition means, eta2) per label])
     for index, layer_name, X in layer_views(store, sel, references=False):
         arrays[f"activity/layer_{index:02d}"] = np.asarray(X[:max_timepoints], dtype=np.float32)
-        stats = _tuning_streamed(X, [c.codes for c in conds], chunk_size, f"{name}:{layer_name}")
+        stats = tuning_curves(X, [c.codes for c in conds], chunk_size, f"{name}:{layer_name}")
         layers.append((index, layer_name, int(X.shape[1]), stats))
     rows = []
     for k, (label, cond) in enumerate(zip(chosen, conds, strict=True)):

@@ -226,10 +226,6 @@ class StackedCovariance:
         """Column means of layer ``i``."""
         return self.means[self._slice(i)]
 
-    def covariance(self, i: int, ddof: int = 1) -> np.ndarray:
-        """Covariance ``C_i = G_ii / (T − ddof)`` of layer ``i`` (``d_i × d_i``)."""
-        return self.block(i) / (self.n_samples - ddof)
-
     def participation_ratio(self, i: int) -> float:
         r"""``PR_i = tr(C_i)^2 / ||C_i||_F^2 = (Σ λ)^2 / Σ λ^2``; NaN for a constant layer.
 

@@ -202,11 +202,6 @@ class RDMResult:
     metric: str
     n_units: int
 
-    @property
-    def vector(self) -> np.ndarray:
-        """Upper triangle, row-major (:func:`upper_triangle`)."""
-        return upper_triangle(self.matrix)
-
 
 def rdm_result(
     X: Any,

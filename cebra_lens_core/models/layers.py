@@ -20,7 +20,7 @@ its own layer, because extraction walks the ``Sequential`` position by position.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from torch import nn
 
@@ -52,9 +52,6 @@ class LayerInfo:
     width: int
     position: int | None
     inner: bool = False
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def _cebra_layers():

@@ -9,12 +9,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from cebra_lens_core.plots.common import NoRowsError, without_references
-from cebra_lens_core.plots.rdm import (
+from cebra_lens_core.plots.common import (
     LayerAxis,
+    NoRowsError,
     group_legend_handles,
     model_styles,
     plot_layer_lines,
+    without_references,
 )
 
 #: panels: (analysis, metric or None = the comparator, best-layer metric prefix, y label)

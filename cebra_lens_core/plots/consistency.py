@@ -9,8 +9,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.gridspec import GridSpec
 
-from cebra_lens_core.plots.common import annotate_cells, short_layer_label
-from cebra_lens_core.plots.rdm import LayerAxis, group_colours, model_groups
+from cebra_lens_core.plots.common import (
+    LayerAxis,
+    annotate_cells,
+    group_colours,
+    model_groups,
+    short_layer_label,
+)
 
 
 def run_labels(rows: pd.DataFrame) -> dict[str, str]:

@@ -9,14 +9,16 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from cebra_lens_core.plots.common import draw_references, reference_handles, without_references
-from cebra_lens_core.plots.rdm import (
+from cebra_lens_core.plots.common import (
     LayerAxis,
+    draw_references,
     group_colours,
     group_legend_handles,
     model_groups,
+    reference_handles,
     reference_rows,
     select_rows,
+    without_references,
 )
 
 #: (linestyle, marker) per decoder; other decoders get the fallback
@@ -199,47 +201,4 @@ def plot_decoding(summary: pd.DataFrame) -> plt.Figure:
         fontsize=7,
     )
     fig.suptitle("Decoding the labels from each layer", fontsize=11)
-    return fig
-
-
-def plot_decoding_error(
-    summary: pd.DataFrame, units: Mapping[str, str] | None = None
-) -> plt.Figure:
-    """Median absolute decoding error on the test split across layers, one panel per
-    continuous label (same line styles as :func:`plot_decoding`).
-
-    Args:
-        units: label -> physical unit (e.g. ``{"position": "m"}``); default: the rows'
-            ``unit`` column. Metres are shown in cm; labels without a unit read "label units".
-    """
-    rows = select_rows(summary, "decoding", "median_abs_error", "plot_decoding_error")
-    refs = reference_rows(summary, "decoding", "median_abs_error")
-    drawn_refs: set[str] = set()
-    labels = sorted(rows["label"].unique())
-    axis = LayerAxis.from_rows(rows)
-    colours = group_colours(rows)
-    units = dict(units or {})
-    fig, axes = plt.subplots(
-        1,
-        len(labels),
-        figsize=(4.6 * len(labels) + 2.2, 3.9),
-        squeeze=False,
-        layout="constrained",
-    )
-    for ax, label in zip(axes[0], labels, strict=True):
-        part = rows[rows["label"] == label]
-        scale, shown = display_unit(units.get(label) or _unit_of(part))
-        _draw_lines(ax, _scaled(part, scale), axis, colours)
-        drawn_refs |= _draw_reference_lines(ax, _scaled(refs[refs["label"] == label], scale))
-        ax.set_ylim(bottom=0.0)
-        ax.set_ylabel(f"median absolute error ({shown or 'label units'})")
-        ax.set_title(f"{label}", fontsize=10)
-        axis.apply(ax)
-        ax.grid(alpha=0.3)
-    fig.legend(
-        handles=_legend_handles(rows, _decoders(rows), False) + reference_handles(drawn_refs),
-        loc="outside right center",
-        fontsize=7,
-    )
-    fig.suptitle("Decoding error on the test split (lower is better)", fontsize=11)
     return fig

@@ -7,12 +7,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
 
-from cebra_lens_core.plots.common import draw_references, reference_handles
-from cebra_lens_core.plots.rdm import (
+from cebra_lens_core.plots.common import (
     LayerAxis,
+    draw_references,
     group_legend_handles,
     model_styles,
     plot_layer_lines,
+    reference_handles,
     reference_rows,
     select_rows,
 )

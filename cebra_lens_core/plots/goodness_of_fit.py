@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
 
-from cebra_lens_core.plots.rdm import model_groups, select_rows
+from cebra_lens_core.plots.common import model_groups, select_rows
 
 #: bar colour per split; other variants get the next colours of ``tab10``
 SPLIT_COLOURS = {"train": "#4c72b0", "test": "#dd8452"}

@@ -48,11 +48,6 @@ class BlockGroupSums:
     def n_blocks(self) -> int:
         return len(self.edges) - 1
 
-    def replicate(self, weights: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Per-group counts ``(G,)`` and sums ``{name: (G, d)}`` with block weights ``(K,)``."""
-        counts, sums = self.replicates(np.asarray(weights, dtype=np.float64)[None])
-        return counts[0], {name: v[0] for name, v in sums.items()}
-
     def replicates(self, weights: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Counts ``(B, G)`` and sums ``{name: (B, G, d)}`` for block weights ``(B, K)``.
 

@@ -1,11 +1,11 @@
-"""single_unit_analysis and tuning_eta_squared: η² by hand, tuning curves = condition means."""
+"""single_unit_analysis and tuning_curves: η² by hand, tuning curves = condition means."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from cebra_lens_core.analyses.single_unit import single_unit_analysis, tuning_eta_squared
+from cebra_lens_core.analyses.single_unit import single_unit_analysis, tuning_curves
 from tests.analyses.stores import make_store
 
 
@@ -26,7 +26,7 @@ def test_eta_squared_tiny_example():
             np.full(6, 5.0),  # constant
         ]
     )
-    eta2 = tuning_eta_squared(X, codes)
+    eta2 = tuning_curves(X, [codes])[0][1]
     assert eta2[0] == pytest.approx(1.0, abs=1e-14)
     assert eta2[1] == pytest.approx(0.0, abs=1e-14)
     # unit 2: means 0.5, 1.5, 2.5 (grand 1.5): between 2·(1 + 0 + 1) = 4; total 17.5 − 13.5 = 5.5
@@ -40,12 +40,12 @@ def test_eta_squared_random_unit_is_small():
     rng = np.random.default_rng(0)
     codes = rng.integers(0, 4, 1000)
     X = np.column_stack([codes**2 + 0.1 * rng.normal(size=1000), rng.normal(size=1000)])
-    eta2 = tuning_eta_squared(X, codes)
+    eta2 = tuning_curves(X, [codes])[0][1]
     assert eta2[0] > 0.95
     assert eta2[1] < 0.02  # expectation (C − 1)/(T − 1) ≈ 0.003
     assert eta2[1] == pytest.approx(_eta2_by_hand(X[:, 1], codes), rel=1e-10)
     # a single condition explains nothing
-    np.testing.assert_allclose(tuning_eta_squared(X, np.zeros(1000, dtype=int)), 0.0, atol=1e-14)
+    np.testing.assert_allclose(tuning_curves(X, [np.zeros(1000, dtype=int)])[0][1], 0.0, atol=1e-14)
 
 
 T, N_TRAIN, N_BINS = 300, 100, 5

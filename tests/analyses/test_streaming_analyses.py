@@ -86,7 +86,7 @@ def test_dimensionality_streamed_from_disk(stores):
 
 
 def test_single_units_streamed_from_disk(stores):
-    from cebra_lens_core.analyses.single_unit import single_unit_analysis, tuning_eta_squared
+    from cebra_lens_core.analyses.single_unit import single_unit_analysis, tuning_curves
 
     memory, disk = stores
     kw = dict(name="m", labels=["pos", "side"], max_timepoints=50)
@@ -101,5 +101,5 @@ def test_single_units_streamed_from_disk(stores):
     x = memory["layer_00"].values[test].astype(np.float64)
     codes = memory["label_side"].values[test]
     np.testing.assert_allclose(
-        arrays_d["eta2/side/layer_00"], tuning_eta_squared(x, codes), rtol=1e-10
+        arrays_d["eta2/side/layer_00"], tuning_curves(x, [codes])[0][1], rtol=1e-10
     )

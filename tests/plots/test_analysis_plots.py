@@ -8,21 +8,14 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_rgba
 
-from cebra_lens_core.plots.common import save_figure
+from cebra_lens_core.plots.common import LayerAxis, model_groups, model_styles, save_figure
 from cebra_lens_core.plots.consistency import plot_consistency
-from cebra_lens_core.plots.decoding import plot_decoding, plot_decoding_error
+from cebra_lens_core.plots.decoding import plot_decoding
 from cebra_lens_core.plots.dimensionality import plot_participation_ratio
 from cebra_lens_core.plots.distance import plot_distances
 from cebra_lens_core.plots.embedding import plot_embedding
 from cebra_lens_core.plots.goodness_of_fit import plot_goodness_of_fit
-from cebra_lens_core.plots.rdm import (
-    LayerAxis,
-    model_groups,
-    model_styles,
-    plot_layer_rdms,
-    plot_oracle_similarity,
-    plot_rsa_matrix,
-)
+from cebra_lens_core.plots.rdm import plot_layer_rdms, plot_oracle_similarity
 from cebra_lens_core.plots.single_unit import plot_single_units, unit_order
 from cebra_lens_core.results import join_model_sheet, make_rows
 
@@ -176,35 +169,6 @@ def test_oracle_similarity_lines():
         plot_oracle_similarity(EMPTY)
 
 
-def test_rsa_matrix_and_transpose():
-    rows = [
-        {
-            "analysis": "rdm",
-            "model": "a_seed0",
-            "other_model": "b_seed0",
-            "layer": i,
-            "other_layer": j,
-            "metric": "rsa",
-            "label": "pos",
-            "variant": "spearman",
-            "value": 0.1 * i + 0.01 * j,
-        }
-        for i in range(3)
-        for j in range(2)
-    ]
-    summary = make_rows(rows + _layer_rows("rdm", "oracle_similarity", label="pos"))
-    fig = plot_rsa_matrix(summary, "a_seed0", "b_seed0", "pos")
-    expected = np.array([[0.1 * i + 0.01 * j for j in range(2)] for i in range(3)])
-    np.testing.assert_allclose(fig.axes[0].images[0].get_array(), expected)
-    assert fig.axes[0].get_yticklabels()[2].get_text() == "2 norm"
-    plt.close(fig)
-    fig = plot_rsa_matrix(summary, "b_seed0", "a_seed0", "pos")
-    np.testing.assert_allclose(fig.axes[0].images[0].get_array(), expected.T)
-    plt.close(fig)
-    with pytest.raises(ValueError, match="metric 'rsa'"):
-        plot_rsa_matrix(summary, "a_seed0", "b_seed0", "side")
-
-
 # --------------------------------------------------------------------------------------
 # distances, decoding, dimensionality
 # --------------------------------------------------------------------------------------
@@ -295,19 +259,6 @@ def test_decoding_lines_controls_and_chance():
     plt.close(fig)
     with pytest.raises(ValueError, match="'decoding'.*'r2' or 'accuracy'"):
         plot_decoding(EMPTY)
-
-
-def test_decoding_error_units():
-    fig = plot_decoding_error(_decoding_summary(), units={"pos": "m"})
-    ax = next(ax for ax in fig.axes if ax.lines)
-    assert ax.get_ylabel() == "median absolute error (cm)"  # metres are shown in cm
-    np.testing.assert_allclose(_lines(ax)["a_seed0|ridge"], 100 * _expected(2.0))
-    plt.close(fig)
-    fig = plot_decoding_error(_decoding_summary())
-    assert "label units" in next(ax for ax in fig.axes if ax.lines).get_ylabel()
-    plt.close(fig)
-    with pytest.raises(ValueError, match="'median_abs_error'"):
-        plot_decoding_error(EMPTY)
 
 
 def test_participation_ratio():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cebra_lens_core.plots.decoding import plot_decoding, plot_decoding_error
+from cebra_lens_core.plots.decoding import plot_decoding
 from cebra_lens_core.plots.dimensionality import plot_participation_ratio
 from cebra_lens_core.plots.distance import plot_distances
 from cebra_lens_core.plots.rdm import plot_oracle_similarity
@@ -58,7 +58,6 @@ def _reference_lines(fig):
     "plot, rows",
     [
         (plot_decoding, _rows("decoding", "r2", "position", "knn")),
-        (plot_decoding_error, _rows("decoding", "median_abs_error", "position", "knn")),
         (plot_oracle_similarity, _rows("rdm", "oracle_similarity", "position", "corr/spearman")),
         (plot_distances, _rows("distance", "inter_class", "position", "cosine")),
         (plot_participation_ratio, _rows("dimensionality", "participation_ratio")),
