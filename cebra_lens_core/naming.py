@@ -37,6 +37,12 @@ def corresponding_layers(names_a: Sequence[str], names_b: Sequence[str]) -> list
     return sorted(pairs)
 
 
+def did_you_mean(value: object, choices: Sequence[str], cutoff: float = 0.6) -> str:
+    """`` — did you mean 'x'?`` for the choice closest to ``value`` (``difflib``), else ``""``."""
+    close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1, cutoff=cutoff)
+    return f" — did you mean {close[0]!r}?" if close else ""
+
+
 def unknown_architecture_message(architecture: str, options: Sequence[str]) -> str | None:
     """``None`` when ``architecture`` is one of the registered CEBRA architecture names
     ``options``, else the error text with the closest valid names (``difflib``, cutoff 0.5)."""

@@ -27,7 +27,6 @@ from __future__ import annotations
 import os
 import pickle
 from collections.abc import Mapping, Sequence
-from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ from cebra_lens_core.data.types import (
     validate_label,
     validate_neural,
 )
+from cebra_lens_core.naming import did_you_mean
 
 ARRAY_KEYS = ("file", "key", "columns")
 LABEL_KEYS = (*ARRAY_KEYS, "kind", "unit", "categories")
@@ -61,9 +61,8 @@ def _check_keys(spec: Mapping, allowed: Sequence[str], where: str) -> None:
     """Raise a DataError for keys of ``spec`` outside ``allowed`` (with a close-match hint)."""
     for key in spec:
         if key not in allowed:
-            close = get_close_matches(str(key), allowed, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise DataError(f"{where}: unknown key {key!r}; valid keys are {list(allowed)}.{hint}")
+            hint = did_you_mean(key, allowed)
+            raise DataError(f"{where}: unknown key {key!r}; valid keys are {list(allowed)}{hint}")
 
 
 def _as_mapping(spec: Any, where: str, example: str) -> Mapping:

@@ -39,6 +39,7 @@ from cebra_lens_core.data.types import (
     blocked_split,
     validate_label,
 )
+from cebra_lens_core.naming import did_you_mean
 
 #: Seconds to wait for the data server to answer (connect, read) before giving up.
 DOWNLOAD_TIMEOUT_S = (10.0, 60.0)
@@ -221,9 +222,8 @@ def _label_from_index(
         raise DataError(f"{where_label}: expected a mapping like {{columns: [0]}}, got {spec!r}")
     for key in spec:
         if key not in LABEL_KEYS:
-            close = get_close_matches(str(key), LABEL_KEYS, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise DataError(f"{where_label}: unknown key {key!r}; valid: {list(LABEL_KEYS)}.{hint}")
+            hint = did_you_mean(key, LABEL_KEYS)
+            raise DataError(f"{where_label}: unknown key {key!r}; valid: {list(LABEL_KEYS)}{hint}")
     continuous = _to_numpy(getattr(session, "continuous_index", None))
     discrete = _to_numpy(getattr(session, "discrete_index", None))
     index_kind = spec.get("index", "continuous" if continuous is not None else "discrete")

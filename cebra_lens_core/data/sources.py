@@ -11,7 +11,6 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import Mapping
-from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from cebra_lens_core.data.files import load_container, load_files
 from cebra_lens_core.data.registry import load_registry
 from cebra_lens_core.data.synthetic import GENERATORS, NEURONS_PER_SESSION
 from cebra_lens_core.data.types import DataError, Dataset
+from cebra_lens_core.naming import did_you_mean
 
 #: Every valid ``source`` of a dataset entry.
 SOURCES: tuple[str, ...] = (*GENERATORS, "files", "registry")
@@ -85,11 +85,6 @@ def available_labels(dataset_spec: Mapping) -> tuple[str, ...] | None:
     return None  # registry without `labels`: names come from the data (continuous_<j>, discrete)
 
 
-def _suggest(value: Any, choices: list[str] | tuple[str, ...]) -> str:
-    close = get_close_matches(str(value), list(choices), n=1)
-    return f" Did you mean {close[0]!r}?" if close else ""
-
-
 def generator_parameters(source: str) -> dict[str, Any]:
     """Parameter name -> default value of a synthetic generator (what ``params`` accepts)."""
     signature = inspect.signature(GENERATORS[source])
@@ -119,6 +114,54 @@ def _bin_width(name: str, spec: Mapping) -> float:
     return float(value)
 
 
+def check_dataset_spec(name: str, spec: Any) -> None:
+    """Check one dataset entry without loading anything: a mapping with a known ``source``,
+    only that source's keys, and (generators) only the generator's parameters.
+
+    Raises:
+        DataError: naming the dataset, the bad key or value, the valid ones and the closest
+            match.
+    """
+    if not isinstance(spec, Mapping):
+        raise DataError(f"dataset {name!r}: expected a mapping with a 'source' key, got {spec!r}")
+    source = spec.get("source")
+    if source is None:
+        raise DataError(f"dataset {name!r}: missing 'source'; choose one of {list(SOURCES)}")
+    if source not in SOURCES:
+        raise DataError(
+            f"dataset {name!r}: unknown source {source!r}; valid sources are "
+            f"{list(SOURCES)}{did_you_mean(source, SOURCES)}"
+        )
+    allowed = dataset_keys(source)
+    misplaced = sorted(str(key) for key in spec if key not in allowed)
+    if misplaced:
+        raise DataError(
+            f"dataset {name!r}: keys {misplaced} do not apply to source {source!r}; valid "
+            f"keys are {list(allowed)}{did_you_mean(misplaced[0], allowed)}"
+        )
+    if source not in GENERATORS:
+        return
+    params = spec.get("params") or {}
+    if not isinstance(params, Mapping):
+        raise DataError(f"dataset {name!r}: 'params' must be a mapping, got {params!r}")
+    valid = list(generator_parameters(source))
+    for key in params:
+        if key in _NOT_PARAMS:
+            raise DataError(
+                f"dataset {name!r}: {key!r} is not a generator parameter; "
+                + (
+                    "put test_fraction next to 'source', not under 'params'"
+                    if key == "test_fraction"
+                    else "the dataset name is its key in the config"
+                )
+            )
+        if key not in valid:
+            raise DataError(
+                f"dataset {name!r}: unknown parameter {key!r} for source {source!r}; valid "
+                f"parameters are {valid}{did_you_mean(key, valid)}"
+            )
+
+
 def load_dataset(
     name: str, spec: Mapping[str, Any], *, base_dir: str | os.PathLike | None = None
 ) -> Dataset:
@@ -134,45 +177,12 @@ def load_dataset(
         DataError: unknown source, key or parameter (listing the valid ones and the closest
             match), or any problem with the data itself.
     """
-    if not isinstance(spec, Mapping):
-        raise DataError(f"dataset {name!r}: expected a mapping with a 'source' key, got {spec!r}")
-    source = spec.get("source")
-    if source is None:
-        raise DataError(f"dataset {name!r}: missing 'source'; choose one of {list(SOURCES)}")
-    if source not in SOURCES:
-        raise DataError(
-            f"dataset {name!r}: unknown source {source!r}; valid sources are "
-            f"{list(SOURCES)}.{_suggest(source, SOURCES)}"
-        )
-    allowed = dataset_keys(source)
-    for key in spec:
-        if key not in allowed:
-            raise DataError(
-                f"dataset {name!r} (source {source!r}): unknown key {key!r}; valid keys are "
-                f"{list(allowed)}.{_suggest(key, allowed)}"
-            )
+    check_dataset_spec(name, spec)
+    source = spec["source"]
     test_fraction = _test_fraction(name, spec)
 
     if source in GENERATORS:
         params = spec.get("params") or {}
-        if not isinstance(params, Mapping):
-            raise DataError(f"dataset {name!r}: 'params' must be a mapping, got {params!r}")
-        valid = list(generator_parameters(source))
-        for key in params:
-            if key in _NOT_PARAMS:
-                raise DataError(
-                    f"dataset {name!r}: {key!r} is not a generator parameter; "
-                    + (
-                        "put test_fraction next to 'source', not under 'params'"
-                        if key == "test_fraction"
-                        else "the dataset name is its key in the config"
-                    )
-                )
-            if key not in valid:
-                raise DataError(
-                    f"dataset {name!r}: unknown parameter {key!r} for source {source!r}; valid "
-                    f"parameters are {valid}.{_suggest(key, valid)}"
-                )
         try:
             return GENERATORS[source](**params, name=name, test_fraction=test_fraction)
         except DataError as error:

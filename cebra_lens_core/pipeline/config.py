@@ -10,7 +10,6 @@ models, model pairs, duplicate names) and expands every model entry with
 from __future__ import annotations
 
 import copy
-import difflib
 import glob
 import os
 from collections.abc import Mapping
@@ -22,15 +21,15 @@ import yaml
 
 from cebra_lens_core.activations.baselines import check_method
 from cebra_lens_core.data.sources import (
-    GENERATORS,
     available_labels,
+    check_dataset_spec,
     dataset_input_widths,
-    dataset_keys,
-    generator_parameters,
     known_kinds,
     n_sessions,
 )
+from cebra_lens_core.data.types import DataError
 from cebra_lens_core.models.errors import ModelFileError
+from cebra_lens_core.naming import did_you_mean
 from cebra_lens_core.pipeline.architectures import unknown_architecture_message
 
 TRAINING_KEYS = (
@@ -147,16 +146,12 @@ def _describe_error(error, schema: dict) -> str:
         )
         parts = []
         for key in extras:
-            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.5)
-            hint = f" — did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(key, allowed, cutoff=0.5)
             parts.append(f"unknown key {key!r} in {path}{hint} (valid keys: {', '.join(allowed)})")
         if parts:
             return "; ".join(parts)
     if error.validator == "enum":
-        close = difflib.get_close_matches(
-            str(error.instance), [str(v) for v in error.validator_value], n=1
-        )
-        hint = f" — did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(error.instance, error.validator_value)
         return f"{path}: {error.instance!r} is not one of {error.validator_value}{hint}"
     return f"{path}: {error.message}"
 
@@ -430,8 +425,7 @@ def check_references(config: Mapping, models: list[ModelEntry]) -> None:
     datasets = config["datasets"]
     for m in models:
         if m.dataset not in datasets:
-            close = difflib.get_close_matches(m.dataset, list(datasets), n=1)
-            hint = f" — did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(m.dataset, list(datasets))
             raise ConfigError(
                 f"model {m.name!r} uses unknown dataset {m.dataset!r}{hint} (defined: {list(datasets)})"
             )
@@ -476,8 +470,7 @@ def check_references(config: Mapping, models: list[ModelEntry]) -> None:
         for a, b in pairs:
             for x in (a, b):
                 if x not in by_name:
-                    close = difflib.get_close_matches(x, list(by_name), n=1)
-                    hint = f" — did you mean {close[0]!r}?" if close else ""
+                    hint = did_you_mean(x, list(by_name))
                     raise ConfigError(f"cka.pairs names unknown model {x!r}{hint}")
             if by_name[a].dataset != by_name[b].dataset:
                 raise ConfigError(
@@ -507,8 +500,7 @@ def _check_analysis_labels(config: Mapping, models: list[ModelEntry]) -> None:
         known = available_labels(config["datasets"][dataset])
         for where, label in named:
             if known is not None and label not in known:
-                close = difflib.get_close_matches(label, list(known), n=1)
-                hint = f" — did you mean {close[0]!r}?" if close else ""
+                hint = did_you_mean(label, list(known))
                 raise ConfigError(
                     f"{where}: label {label!r} is not in dataset {dataset!r}{hint} (available: {list(known)})"
                 )
@@ -538,16 +530,10 @@ def prepare_config(config: Mapping, schema_path: str | os.PathLike) -> dict:
             raise ConfigError(
                 f"dataset {name!r}: source 'registry' needs `name` (e.g. rat-hippocampus-single-achilles)"
             )
-        source = spec["source"]
-        valid_keys = dataset_keys(source)
-        misplaced = sorted(set(spec) - set(valid_keys))
-        if misplaced:
-            raise ConfigError(
-                f"dataset {name!r}: keys {misplaced} do not apply to source {source!r} "
-                f"(valid there: {', '.join(valid_keys)})"
-            )
-        if source in GENERATORS:
-            _check_generator_params(name, source, spec.get("params") or {})
+        try:
+            check_dataset_spec(name, spec)
+        except DataError as error:
+            raise ConfigError(str(error)) from None
     models = expand_models(effective)
     check_references(effective, models)
     check_loaded_models(effective, models)
@@ -618,18 +604,6 @@ def check_loaded_models(config: Mapping, models: list[ModelEntry], base: str = "
                     f"neurons, but session {data_session} of dataset {m.dataset!r} has {known}; "
                     f"pick the matching session with `{example}`"
                 )
-
-
-def _check_generator_params(dataset: str, source: str, params: Mapping) -> None:
-    valid = list(generator_parameters(source))
-    for key in params:
-        if key not in valid:
-            close = difflib.get_close_matches(str(key), valid, n=1)
-            hint = f" — did you mean {close[0]!r}?" if close else ""
-            raise ConfigError(
-                f"dataset {dataset!r}: unknown parameter {key!r} for the {source} generator{hint} "
-                f"(valid: {', '.join(valid)})"
-            )
 
 
 def resolve_path(path: str, base: str | os.PathLike) -> str:

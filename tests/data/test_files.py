@@ -303,7 +303,7 @@ def test_bad_label_specs(npz):
         [_session(npz, position={"key": "position", "kind": "x"})]
     )
     text = _error([_session(npz, position={"key": "position", "colums": [0]})])
-    assert "Did you mean 'columns'" in text
+    assert "did you mean 'columns'" in text
     text = _error([_session(npz, position={"key": "neural"})])
     assert "shape (120, 6)" in text and "columns" in text
     text = _error([_session(npz, position={"key": "neural", "columns": [9]})])
@@ -323,7 +323,7 @@ def test_bad_sessions_entry(npz):
     assert "non-empty list" in _error([])
     assert "non-empty list" in _error({"neural": {"file": str(npz)}})
     assert "missing 'neural'" in _error([{"labels": {}}])
-    assert "Did you mean 'labels'" in _error([{"neural": {"file": str(npz)}, "label": {}}])
+    assert "did you mean 'labels'" in _error([{"neural": {"file": str(npz)}, "label": {}}])
 
 
 def test_unknown_format_is_reported(tmp_path):

@@ -100,7 +100,7 @@ def test_bad_label_specs(cebra_datasets):
                 "labels": {"c": {"index": "continuous"}},
             },
         )
-    with pytest.raises(DataError, match="Did you mean 'columns'"):
+    with pytest.raises(DataError, match="did you mean 'columns'"):
         load_dataset(
             "d", {"source": "registry", "name": "demo-mixed", "labels": {"c": {"column": [0]}}}
         )

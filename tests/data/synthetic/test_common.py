@@ -138,7 +138,7 @@ def test_load_dataset_unknown_parameter_lists_valid_ones():
     with pytest.raises(DataError) as info:
         load_dataset("rat", {"source": "hippocampus", "params": {"n_neuron": 10}})
     text = str(info.value)
-    assert "'n_neuron'" in text and "Did you mean 'n_neurons'" in text
+    assert "'n_neuron'" in text and "did you mean 'n_neurons'" in text
     assert "field_width_m" in text  # the valid parameters are listed
 
 
@@ -146,7 +146,7 @@ def test_load_dataset_unknown_source_suggests_closest():
     with pytest.raises(DataError) as info:
         load_dataset("rat", {"source": "hipocampus"})
     text = str(info.value)
-    assert "'hipocampus'" in text and "Did you mean 'hippocampus'" in text
+    assert "'hipocampus'" in text and "did you mean 'hippocampus'" in text
     for source in SOURCES:
         assert source in text
 
@@ -154,7 +154,7 @@ def test_load_dataset_unknown_source_suggests_closest():
 def test_load_dataset_missing_source_and_unknown_key():
     with pytest.raises(DataError, match="missing 'source'"):
         load_dataset("rat", {"params": {}})
-    with pytest.raises(DataError, match="Did you mean 'params'"):
+    with pytest.raises(DataError, match="did you mean 'params'"):
         load_dataset("rat", {"source": "circle", "param": {}})
     with pytest.raises(DataError, match="test_fraction"):
         load_dataset("rat", {"source": "circle", "test_fraction": 1.0})
