@@ -137,6 +137,14 @@ def store_analyses() -> dict[str, Callable]:
 ANALYSES_WITH_ARRAYS = tuple(n for n, a in REGISTRY.items() if a.scope == "store" and a.arrays)
 
 
+def compute_settings(analysis: str, settings: Mapping) -> dict:
+    """The settings of config block ``analyses.<analysis>`` that its computation uses: all
+    but ``enabled`` and the registry's ``figure_settings`` (only its figures read those)."""
+    entry = REGISTRY.get(analysis)
+    dropped = {"enabled", *(entry.figure_settings if entry else ())}
+    return {k: v for k, v in settings.items() if k not in dropped}
+
+
 def run_store_analysis(analysis: str, store, name: str, options: Mapping):
     """Run analysis ``analysis`` on one activation store with the config's ``options``
     (``enabled`` and the figure settings of the registry are ignored).
@@ -146,9 +154,7 @@ def run_store_analysis(analysis: str, store, name: str, options: Mapping):
     functions = store_analyses()
     if analysis not in functions:
         raise ValueError(f"unknown analysis {analysis!r}; valid: {sorted(functions)}")
-    ignored = {"enabled", *(s for a in REGISTRY.values() for s in a.figure_settings)}
-    kwargs = {k: v for k, v in options.items() if k not in ignored}
-    out = functions[analysis](store, name=name, **kwargs)
+    out = functions[analysis](store, name=name, **compute_settings(analysis, options))
     return out if isinstance(out, tuple) else (out, None)
 
 

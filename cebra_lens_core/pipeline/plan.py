@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from cebra_lens_core.analyses import REGISTRY
+from cebra_lens_core.analyses import compute_settings
 from cebra_lens_core.data.sources import dataset_bin_width, n_sessions
 from cebra_lens_core.naming import session_name
 from cebra_lens_core.pipeline.config import ConfigError
@@ -182,19 +182,22 @@ def job_stores(pairs: Sequence[tuple[str, str]]) -> list[str]:
 #: job never receives them, so changing one reruns no compute job (only the figures or the
 #: plan that use it). Every analysis section also has ``enabled``; an analysis' figure-only
 #: settings come from its registry entry (:data:`cebra_lens_core.analyses.REGISTRY`).
+#: settings that shape the plan (which jobs, how many threads), not a job's numbers; the
+#: figure-only settings of each analysis are in its registry entry
+#: (:func:`cebra_lens_core.analyses.compute_settings`)
 NOT_JOB_SETTINGS: dict[str, tuple[str, ...]] = {
     "cka": ("max_heatmaps", "stores_per_job", "pairs"),
     "attribution": ("threads",),
-    **{name: a.figure_settings for name, a in REGISTRY.items() if a.figure_settings},
 }
 
 
 def job_settings(section: str, settings: Mapping) -> dict:
     """The settings of config section ``section`` (``cka`` or an analysis name) that its
-    compute jobs use: all but ``enabled`` and :data:`NOT_JOB_SETTINGS` (what Snakemake's
-    ``params`` of the job hold, so only a change of these reruns it)."""
-    dropped = {"enabled", *NOT_JOB_SETTINGS.get(section, ())}
-    return {k: v for k, v in settings.items() if k not in dropped}
+    compute jobs use: all but ``enabled``, the analysis' figure-only settings and
+    :data:`NOT_JOB_SETTINGS` (what Snakemake's ``params`` of the job hold, so only a change
+    of these reruns it)."""
+    kept = compute_settings(section, settings)
+    return {k: v for k, v in kept.items() if k not in NOT_JOB_SETTINGS.get(section, ())}
 
 
 def model_kind(model) -> str:

@@ -67,11 +67,18 @@ def test_run_store_analysis(store, analysis):
 
 
 def test_workflow_options_are_not_passed_to_the_analysis(store):
-    options = {"enabled": True, "color_label": "pos", "plot_layer": 1, "n_bins": 4}
-    rows, arrays = run_store_analysis("rdm", store, "m", options)
+    rows, arrays = run_store_analysis("rdm", store, "m", {"enabled": True, "n_bins": 4})
     direct_rows, direct_arrays = rdm_analysis(store, name="m", n_bins=4)
     assert rows.equals(direct_rows)
     assert arrays.keys() == direct_arrays.keys()
+    # an analysis' figure-only settings never reach its computation
+    figure_only = {"color_label": "pos", "marker_label": "pos"}
+    assert set(figure_only) == set(REGISTRY["embedding"].figure_settings)
+    with_figure, _ = run_store_analysis(
+        "embedding", store, "m", {**OPTIONS["embedding"], **figure_only}
+    )
+    without, _ = run_store_analysis("embedding", store, "m", OPTIONS["embedding"])
+    assert with_figure.equals(without)
     # options the analysis does not know are an error, not silently ignored
     with pytest.raises(TypeError, match="bogus"):
         run_store_analysis("rdm", store, "m", {"bogus": 1})
