@@ -4,11 +4,10 @@
 from pathlib import Path
 
 from cebra_lens_core.activations.store import open_activation_store
-from cebra_lens_core.analyses import save_arrays
 from cebra_lens_core.analyses.alignment import alignment_analysis, session_neural
 from cebra_lens_core.data import read_dataset
 from cebra_lens_core.pipeline.job import setup_job
-from cebra_lens_core.results import write_rows
+from cebra_lens_core.results import save_arrays, write_rows
 
 log = setup_job(snakemake)
 name = Path(snakemake.input.store).name.removesuffix(".zarr")

@@ -1,12 +1,11 @@
 """Snakemake script: attribution maps of one model (session), scored against ground truth."""
 # `snakemake` (input, output, params, log, threads) is injected by Snakemake.
 
-from cebra_lens_core.analyses import save_arrays
 from cebra_lens_core.analyses.attribution import attribution_analysis
 from cebra_lens_core.data import read_dataset
 from cebra_lens_core.models import load_model
 from cebra_lens_core.pipeline.job import resolve_device, setup_job
-from cebra_lens_core.results import write_rows
+from cebra_lens_core.results import save_arrays, write_rows
 
 log = setup_job(snakemake)
 params = snakemake.params

@@ -3,11 +3,10 @@
 
 from pathlib import Path
 
-from cebra_lens_core.analyses import load_arrays
 from cebra_lens_core.pipeline.job import setup_job
 from cebra_lens_core.plots import comparison
 from cebra_lens_core.plots.common import save_figure
-from cebra_lens_core.results import load_summary, read_model_sheet
+from cebra_lens_core.results import load_arrays, load_summary, read_model_sheet
 
 log = setup_job(snakemake)
 summary = load_summary(snakemake.input.summary)

@@ -7,10 +7,9 @@ from cebra_lens_core.activations.store import open_activation_store
 from cebra_lens_core.analyses import (
     REGISTRY,
     run_store_analysis,
-    save_arrays,
 )
 from cebra_lens_core.pipeline.job import setup_job
-from cebra_lens_core.results import write_rows
+from cebra_lens_core.results import save_arrays, write_rows
 
 log = setup_job(snakemake)
 name = Path(snakemake.input[0]).name.removesuffix(".zarr")

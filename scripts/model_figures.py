@@ -1,10 +1,10 @@
 """Snakemake script: one figure per model from the arrays of one analysis."""
 # `snakemake` (input, output, params, log, threads) is injected by Snakemake.
 
-from cebra_lens_core.analyses import load_arrays
 from cebra_lens_core.pipeline.job import setup_job
 from cebra_lens_core.plots.common import save_figure
 from cebra_lens_core.plots.models import model_figure
+from cebra_lens_core.results import load_arrays
 
 log = setup_job(snakemake)
 for model, source, target in zip(

@@ -5,12 +5,11 @@ across the seeds of each seed group."""
 
 import pandas as pd
 
-from cebra_lens_core.analyses import load_arrays
 from cebra_lens_core.analyses.rdm import default_comparator, rsa_between
 from cebra_lens_core.analyses.rsa import rdm_noise_ceiling_rows, rsa_null_rows
 from cebra_lens_core.metrics.rdm import rdm_metric_name
 from cebra_lens_core.pipeline.job import setup_job
-from cebra_lens_core.results import make_rows, write_rows
+from cebra_lens_core.results import load_arrays, make_rows, write_rows
 from cebra_lens_core.stats.options import NullOptions
 
 log = setup_job(snakemake)

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from cebra_lens_core import provenance
-from cebra_lens_core.analyses import load_arrays, save_arrays
-from cebra_lens_core.results import make_rows, read_rows, write_rows
+from cebra_lens_core.results import load_arrays, make_rows, read_rows, save_arrays, write_rows
 
 
 @pytest.fixture

@@ -90,6 +90,8 @@ def attribution_analysis(
         latent_readout,
         score_attribution,
     )
+
+    # deferred: torch (the encoder of a fitted CEBRA model)
     from cebra_lens_core.models.encoder import get_encoder
 
     k = 0 if session is None else int(session)

@@ -11,14 +11,12 @@ import yaml
 from cebra_lens_core.analyses import (
     ANALYSES_WITH_ARRAYS,
     REGISTRY,
-    load_arrays,
     run_store_analysis,
-    save_arrays,
     store_analyses,
 )
 from cebra_lens_core.analyses.rdm import rdm_analysis
 from cebra_lens_core.plots import FIGURES
-from cebra_lens_core.results import COLUMNS
+from cebra_lens_core.results import COLUMNS, load_arrays, save_arrays
 from tests.analyses.stores import make_store
 
 T, N_TRAIN = 160, 100
