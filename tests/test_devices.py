@@ -99,12 +99,14 @@ def test_extraction_cuda_matches_cpu(conv_model, toy):  # pragma: no cover - nee
 def test_attribution_device_cpu_equals_default(conv_model, toy):
     pytest.importorskip("captum")
     from cebra_lens_core.metrics.attribution import compute_attribution
+    from cebra_lens_core.models import get_encoder
 
     neural = toy.sessions[0].neural
+    encoder = get_encoder(conv_model)
     kwargs = dict(methods=("jacobian", "feature_ablation"), max_samples=20, batch_size=10)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = compute_attribution(conv_model, neural, **kwargs)
-        got = compute_attribution(conv_model, neural, device="cpu", **kwargs)
+        ref = compute_attribution(encoder, neural, **kwargs)
+        got = compute_attribution(encoder, neural, device="cpu", **kwargs)
     for method in ref.maps:
         np.testing.assert_allclose(got.maps[method], ref.maps[method], rtol=1e-12, atol=1e-12)

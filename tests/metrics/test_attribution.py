@@ -161,7 +161,7 @@ def test_conv_model_sums_over_the_window_and_matches_cebra_up_to_its_window_mean
 
 
 def test_windows_of_a_cebra_conv_model_reproduce_transform(conv_model, toy):
-    from cebra_lens_core.metrics.attribution import _windows
+    from cebra_lens_core.metrics.attribution.methods import _windows
 
     neural = toy.sessions[0].neural
     encoder = conv_model.model_
