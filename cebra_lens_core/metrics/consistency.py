@@ -55,6 +55,7 @@ from typing import Any
 
 import numpy as np
 
+from cebra_lens_core.metrics._validation import check_shape
 from cebra_lens_core.metrics.cka import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_MAX_CHUNK_BYTES,
@@ -169,14 +170,7 @@ def _r2_held_out(fit: StackedCovariance, test: StackedCovariance, name_to: str) 
 
 
 def _shape(a: Any, name: str) -> tuple[int, int]:
-    shape = tuple(int(s) for s in getattr(a, "shape", np.shape(a)))
-    if len(shape) != 2:
-        raise ValueError(
-            f"{name} must be 2-D (time × units), got shape {shape}; reshape one unit to (T, 1)"
-        )
-    if shape[1] < 1:
-        raise ValueError(f"{name} has no units (shape {shape})")
-    return shape  # type: ignore[return-value]
+    return check_shape(getattr(a, "shape", np.shape(a)), name)
 
 
 def _check_holdout(holdout_fraction: float | None, n_time: int) -> int | None:
