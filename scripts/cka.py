@@ -12,6 +12,8 @@ log = setup_job(snakemake)
 params = snakemake.params
 stores = {Path(p).name.removesuffix(".zarr"): open_activation_store(p) for p in snakemake.input}
 opts = params.cka
+# numpy on the CPU (faster there than torch); torch on a GPU when the config asks for one
+device = "cpu" if params.device == "cpu" else resolve_device(params.device)
 rows = cka_rows_for_pairs(
     stores,
     [tuple(pair) for pair in params.pairs],
@@ -20,8 +22,7 @@ rows = cka_rows_for_pairs(
     chunk_size=opts["chunk_size"],
     rbf_max_samples=opts["rbf_max_samples"],
     seed=opts["seed"],
-    # numpy on the CPU (faster there than torch); torch on a GPU when the config asks for one
-    device=None if resolve_device(params.device) == "cpu" else resolve_device(params.device),
+    device=None if device == "cpu" else device,
     bootstrap=params.bootstrap,  # ci_low/ci_high (block bootstrap), statistics.bootstrap
     null=params.nulls,  # p_value / null_95th rows (time-shift null), statistics.nulls
 )

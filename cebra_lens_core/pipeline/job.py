@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from cebra_lens_core.provenance import make_record, set_job_record
+from cebra_lens_core.provenance import current_record, make_record, set_job_record
 
 
 def setup_job(snakemake) -> logging.Logger:
@@ -78,17 +78,34 @@ def job_params(snakemake) -> dict:
 
 
 def resolve_device(device: str) -> str:
-    """Map the config's ``device`` to one torch can use here.
+    """Map the config's ``device`` to one torch can use here, and say which one it is.
 
-    ``cuda_if_available`` and ``cuda`` fall back to ``cpu`` when no GPU is present
-    (``cuda`` with a warning in the log), so GPU-marked rules still run on a laptop.
+    ``cuda_if_available`` and ``cuda`` fall back to ``cpu`` when no GPU is visible to the
+    job, so GPU-marked rules still run on a laptop. The job's log names the device it runs
+    on (the GPU's name, or ``cpu``) and, on a fallback, warns with the job's
+    ``CUDA_VISIBLE_DEVICES``; the provenance record of every output of the job carries
+    ``device``, ``device_name``, ``device_requested`` (and ``device_fallback`` on a
+    fallback).
     """
     import torch  # deferred: heavy; only jobs that run a model resolve a device
 
-    if device in ("cuda", "cuda_if_available"):
-        if torch.cuda.is_available():
-            return "cuda"
-        if device == "cuda":
-            logging.getLogger("cebra_lens_core").warning("no GPU found; running on the CPU")
-        return "cpu"
-    return device
+    logger = logging.getLogger("cebra_lens_core")
+    resolved = device
+    if device in ("cuda", "cuda_if_available", "auto"):
+        resolved = "cuda" if torch.cuda.is_available() else "cpu"
+    name = (
+        torch.cuda.get_device_name(torch.device(resolved)) if resolved.startswith("cuda") else "cpu"
+    )
+    fields = {"device": resolved, "device_name": name, "device_requested": device}
+    if resolved == "cpu" and device != "cpu":
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES", "<unset>")
+        fields["device_fallback"] = f"no GPU visible (CUDA_VISIBLE_DEVICES={visible})"
+        logger.warning(
+            "device %r requested but no GPU is visible to this job (CUDA_VISIBLE_DEVICES=%s, "
+            "torch.cuda.is_available() is False): running on the CPU",
+            device,
+            visible,
+        )
+    logger.info("device: %s (%s; requested %s)", resolved, name, device)
+    set_job_record({**current_record(), **fields})
+    return resolved

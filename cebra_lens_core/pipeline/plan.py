@@ -7,7 +7,9 @@ here imports torch or cebra.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
 
 from cebra_lens_core.analyses import compute_settings
 from cebra_lens_core.data.sources import dataset_bin_width, n_sessions
@@ -244,3 +246,48 @@ def plan_model_sheet(config: Mapping, stores: Mapping[str, tuple[str, int | None
             }
         )
     return rows
+
+
+# --------------------------------------------------------------------------------------
+# Resource requests that scale with the data
+# --------------------------------------------------------------------------------------
+
+#: (base MB, MB per MB of input) of each rule's memory request; a retry asks ``attempt``
+#: times as much. Torch rules start higher (torch and CEBRA take ~1 GB before any data).
+MEMORY_MODEL: dict[str, tuple[int, float]] = {
+    "train": (2000, 20.0),
+    "extract": (2000, 10.0),
+    "attribution": (2000, 10.0),
+    "dataset": (1000, 10.0),
+    "layer_analyses": (1000, 2.0),
+    "cka": (1000, 2.0),
+    "alignment": (1000, 4.0),
+    "consistency": (1000, 2.0),
+    "rsa": (1000, 1.0),
+    "summary": (1000, 4.0),
+}
+
+
+def input_megabytes(paths: Sequence[str]) -> float:
+    """Total size (MB) of the files and folders (zarr stores) in ``paths``; missing ones
+    count 0 (a dry run plans before the inputs exist)."""
+    total = 0
+    for path in map(str, paths):
+        if os.path.isdir(path):
+            for folder, _, files in os.walk(path):
+                total += sum(os.path.getsize(os.path.join(folder, f)) for f in files)
+        elif os.path.exists(path):
+            total += os.path.getsize(path)
+    return total / 2**20
+
+
+def memory_request(rule: str) -> Callable:
+    """Snakemake resource function ``mem_mb`` of ``rule``: ``attempt · (base + per_mb ·
+    input MB)`` from :data:`MEMORY_MODEL`, so a small config asks for little and a retry
+    after running out of memory asks for more."""
+    base, per_mb = MEMORY_MODEL[rule]
+
+    def mem_mb(wildcards, input, attempt: int = 1) -> int:
+        return int(math.ceil(max(1, int(attempt)) * (base + per_mb * input_megabytes(input))))
+
+    return mem_mb

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from cebra_lens_core.pipeline.config import ModelEntry
-from cebra_lens_core.pipeline.job import resolve_device
 from cebra_lens_core.pipeline.plan import (
     plan_cka_pairs,
     plan_heatmap_pairs,
@@ -78,11 +77,6 @@ def test_explicit_pairs():
         ("m_session1", "n_session1"),
         ("a", "a"),
     ]
-
-
-def test_device_falls_back_to_cpu():
-    assert resolve_device("cpu") == "cpu"
-    assert resolve_device("cuda_if_available") in ("cpu", "cuda")
 
 
 def test_cka_jobs_group_pairs_by_recording_and_block():
@@ -200,3 +194,19 @@ def test_model_sheet_rows_name_group_seed_and_kind_of_every_store():
     loaded = sheet["mine_session0"]
     assert (loaded["kind"], loaded["source_file"], loaded["model_session"]) == ("loaded", "m.pt", 1)
     assert (sheet["pca"]["kind"], sheet["pca"]["method"]) == ("baseline", "pca")
+
+
+def test_memory_request_scales_with_inputs_and_attempts(tmp_path):
+    from cebra_lens_core.pipeline.plan import MEMORY_MODEL, input_megabytes, memory_request
+
+    store = tmp_path / "m.zarr"
+    (store / "layer_00").mkdir(parents=True)
+    (store / "layer_00" / "c0").write_bytes(b"\0" * 2**20)  # a zarr store: a folder of chunks
+    (tmp_path / "d.npz").write_bytes(b"\0" * 2**21)
+    inputs = [str(store), str(tmp_path / "d.npz"), str(tmp_path / "not_yet.npz")]
+    assert input_megabytes(inputs) == 3.0  # folders walked, missing inputs count 0
+    base, per_mb = MEMORY_MODEL["layer_analyses"]
+    mem = memory_request("layer_analyses")
+    assert mem(None, inputs) == base + 3 * per_mb
+    assert mem(None, inputs, attempt=2) == 2 * (base + 3 * per_mb)  # a retry asks for more
+    assert mem(None, []) == base

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cebra_lens_core.pipeline.plan import MEMORY_MODEL, memory_request
 from tests.workflow.test_workflow import REPO, SNAKEMAKE, run_snakemake, write_config
 
 PROFILE = REPO / "workflow" / "profiles" / "slurm"
@@ -231,11 +232,18 @@ def test_slurm_profile_submits_gpu_and_cpu_jobs(slurm_run):
     calls = _by_rule(state)
     assert set(calls) == {"dataset", "train"}, calls.keys()
     resources = profile_rules(PROFILE)["set-resources"]
+    # memory scales with the inputs (pipeline.plan.MEMORY_MODEL): ~1-2 GB for this config
+    dataset_file = str(workdir / "results" / "datasets" / "hippocampus.npz")
+    memory = {
+        "dataset": memory_request("dataset")(None, [], 1),
+        "train": memory_request("train")(None, [dataset_file], 1),
+    }
+    assert memory["dataset"] == 1000 and 2000 < memory["train"] < 3000, memory
     for rule, argv in calls.items():
         before_wrap = [a for a in argv if not a.startswith("--wrap")]
         assert option(argv, "-A") == ACCOUNT, (rule, argv)
         assert option(argv, "-t") == str(resources[rule]["runtime"]), (rule, argv)
-        assert option(argv, "--mem") == str(resources[rule]["mem_mb"]), (rule, argv)
+        assert option(argv, "--mem") == str(memory[rule]), (rule, argv)
         assert option(argv, "--cpus-per-task") == "1", (rule, argv)
         if rule == "train":
             assert option(argv, "--gpus") == "1", (rule, argv)
@@ -285,11 +293,18 @@ def test_profiles_cover_every_rule_and_gpu_rules(tmp_path):
     resources = slurm["set-resources"]
     for rule in _workflow_rules(tmp_path):
         assert rule in resources, f"slurm profile: no set-resources for rule {rule}"
-        assert resources[rule]["runtime"] > 0 and resources[rule]["mem_mb"] > 0, rule
+        assert resources[rule]["runtime"] > 0, rule
+        assert "mem_mb" not in resources[rule], f"{rule}: memory comes from the rule"
         assert (resources[rule].get("gpu") == 1) == (rule in gpu_rules), rule
     default = profile_rules(DEFAULT_PROFILE)
     assert {r for r, res in default["set-resources"].items() if res.get("gpu") == 1} == gpu_rules
     assert "default-resources" not in default and "executor" not in default
+    assert slurm["default-resources"]["mem_mb"] <= 2000
+    # every rule of the memory model asks for it in its resources
+    declared = set()
+    for smk in (REPO / "workflow" / "rules").glob("*.smk"):
+        declared |= set(re.findall(r'mem_mb=memory_request\("(\w+)"\)', smk.read_text()))
+    assert declared == set(MEMORY_MODEL)
 
 
 @pytest.mark.workflow

@@ -15,5 +15,7 @@ rule alignment:
     threads: 1
     conda:
         ENV_CPU
+    resources:
+        mem_mb=memory_request("alignment"),
     script:
         "../../scripts/alignment.py"

@@ -16,6 +16,8 @@ rule cka:
     threads: 1
     conda:
         ENV_CPU
+    resources:
+        mem_mb=memory_request("cka"),
     script:
         "../../scripts/cka.py"
 
@@ -37,6 +39,8 @@ rule layer_analyses:
     threads: 1
     conda:
         ENV_CPU
+    resources:
+        mem_mb=memory_request("layer_analyses"),
     script:
         "../../scripts/layer_analyses.py"
 
@@ -55,6 +59,8 @@ rule consistency:
     threads: 1
     conda:
         ENV_CPU
+    resources:
+        mem_mb=memory_request("consistency"),
     script:
         "../../scripts/consistency.py"
 
@@ -78,6 +84,8 @@ rule rsa:
     threads: 1
     conda:
         ENV_CPU
+    resources:
+        mem_mb=memory_request("rsa"),
     script:
         "../../scripts/rsa.py"
 
@@ -100,6 +108,7 @@ rule attribution:
         f"{LOGS}/attribution/{{store}}.log",
     threads: ANALYSES["attribution"]["threads"]
     resources:
+        mem_mb=memory_request("attribution"),
         gpu=1,
     conda:
         ENV_GPU

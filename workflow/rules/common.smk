@@ -8,6 +8,7 @@ from cebra_lens_core.pipeline.plan import (
     bootstrap_params,
     job_settings,
     job_stores,
+    memory_request,
     plan_cka_jobs,
     plan_cka_pairs,
     plan_heatmap_pairs,

@@ -11,6 +11,8 @@ rule dataset:
     threads: 1
     conda:
         ENV_CPU
+    resources:
+        mem_mb=memory_request("dataset"),
     script:
         "../../scripts/prepare_dataset.py"
 

@@ -16,6 +16,7 @@ rule extract:
         f"{LOGS}/extract/{{store}}.log",
     threads: 1
     resources:
+        mem_mb=memory_request("extract"),
         gpu=1,
     conda:
         ENV_GPU

@@ -12,6 +12,8 @@ rule summary:
         f"{LOGS}/summary.log",
     conda:
         ENV_CPU
+    resources:
+        mem_mb=memory_request("summary"),
     script:
         "../../scripts/summary.py"
 

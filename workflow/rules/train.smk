@@ -15,6 +15,7 @@ rule train:
         f"{LOGS}/train/{{model}}.log",
     threads: 1
     resources:
+        mem_mb=memory_request("train"),
         gpu=1,
     conda:
         ENV_GPU
