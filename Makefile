@@ -8,7 +8,7 @@ PIP     = $(PY) -m pip
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: setup run report test lint dryrun clean bench
+.PHONY: setup run report test lint dryrun clean bench test-slurm
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ test: setup
 # benchmarks against brute-force references -> bench/results.md, bench/results.json (< 15 min)
 bench: setup
 	OMP_NUM_THREADS=1 $(PY) tests/benchmarks/run_all.py
+
+# the tiny config on a real single-node SLURM (Debian's slurm-wlm; installs it, runs as root),
+# without and with job accounting, plus a scancel drill -> bench/slurm.json (about 12 min)
+test-slurm: setup
+	$(PY) tests/slurm/real_slurm.py
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
