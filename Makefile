@@ -47,6 +47,7 @@ test-slurm: setup
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	$(VENV)/bin/snakefmt --check workflow/ && $(VENV)/bin/snakemake --lint
 
 clean:
 	rm -rf results logs report.html .snakemake

@@ -45,9 +45,10 @@ _job_record: dict[str, str] | None = None
 
 
 def software_versions() -> dict[str, str]:
-    """Versions of the packages that determine the numbers: ours, cebra, torch, numpy, python."""
+    """Versions of the packages that determine the numbers: ours, cebra, torch, numpy, scipy,
+    scikit-learn, zarr and python (read from the installed metadata; nothing is imported)."""
     versions = {}
-    for package in ("cebra_lens_core", "cebra", "torch", "numpy"):
+    for package in ("cebra_lens_core", "cebra", "torch", "numpy", "scipy", "scikit-learn", "zarr"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:

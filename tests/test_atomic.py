@@ -38,3 +38,47 @@ def test_no_output_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="produced no output"):
         with atomic_path(tmp_path / "x"):
             pass
+
+
+def test_a_disk_that_fills_during_a_write_leaves_nothing_that_looks_finished(tmp_path):
+    """The file size limit of the process (RLIMIT_FSIZE) stands in for a full disk: the
+    writes fail with EFBIG part-way, and neither the table nor the store appears."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        f"""
+        import resource, signal
+        import numpy as np
+        import xarray as xr
+        from cebra_lens_core.activations.store import save_activations
+        from cebra_lens_core.results import make_rows, write_rows
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a full disk raises, it does not kill
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+        rows = make_rows([dict(analysis="a", dataset="d", model="m", metric="x", value=i)
+                          for i in range(5000)])
+        for write in (
+            lambda: write_rows(rows, {str(tmp_path)!r} + "/rows.csv"),
+            lambda: save_activations(
+                xr.Dataset(
+                    {{"layer_00": (("time", "layer_00_unit"),
+                                   np.random.default_rng(0).normal(size=(20000, 8)))}},
+                    coords={{"time": np.arange(20000)}},
+                ),
+                {str(tmp_path)!r} + "/m.zarr",
+            ),
+        ):
+            try:
+                write()
+            except OSError as error:
+                print("failed:", error.errno)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("failed: 27") == 2, done.stdout + done.stderr  # EFBIG, both
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert "rows.csv" not in left and "m.zarr" not in left, left
+    assert not [name for name in left if ".tmp-" in name], left  # temporaries removed too

@@ -37,6 +37,7 @@ from cebra_lens_core.activations.store import (
     ZARR_TIME_CHUNK,
     chunk_dataset,
     label_coords,
+    write_manifest,
     write_zarr,
 )
 from cebra_lens_core.atomic import atomic_path
@@ -449,4 +450,5 @@ def write_activation_store(
                 write_zarr(ds, tmp, mode="w", encoding=encoding)
             else:
                 write_zarr(ds, tmp, append_dim="time")
+        write_manifest(tmp)
     return Path(path)

@@ -11,6 +11,7 @@ finished and memory stays bounded for long recordings.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import warnings
@@ -109,7 +110,50 @@ def save_activations(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     check_store(ds, where=str(path))
     with atomic_path(path) as tmp:
         write_zarr(ds, tmp, mode="w")
+        write_manifest(tmp)
     return Path(path)
+
+
+#: file inside a store listing every file of the store with its size (written last)
+MANIFEST = "cebra_lens_manifest.json"
+#: files other tools add inside a finished store (Snakemake's directory timestamp)
+_FOREIGN_FILES = (".snakemake_timestamp",)
+
+
+def _store_files(root: Path) -> dict[str, int]:
+    files = {}
+    for folder, _, names in os.walk(root):
+        for name in names:
+            rel = os.path.relpath(os.path.join(folder, name), root)
+            if rel != MANIFEST and name not in _FOREIGN_FILES:
+                files[rel.replace(os.sep, "/")] = os.path.getsize(os.path.join(folder, name))
+    return dict(sorted(files.items()))
+
+
+def write_manifest(root: str | os.PathLike) -> None:
+    """List every file of a completely written store with its size (:data:`MANIFEST`)."""
+    root = Path(root)
+    (root / MANIFEST).write_text(json.dumps(_store_files(root), indent=0) + "\n")
+
+
+def check_manifest(root: str | os.PathLike) -> None:
+    """Raise if a store lost or changed a file since it was written (a truncated or deleted
+    chunk: zarr would raise a codec error, or fill a missing chunk silently). Stores without
+    a manifest (written by older versions) are not checked. Only file sizes are compared:
+    no data is read."""
+    root = Path(root)
+    listed = root / MANIFEST
+    if not listed.exists():
+        return
+    expected = json.loads(listed.read_text())
+    actual = _store_files(root)
+    for rel, size in expected.items():
+        if rel not in actual or actual[rel] != size:
+            what = "is missing" if rel not in actual else f"has {actual[rel]} bytes, not {size}"
+            raise ValueError(
+                f"activation store {root} is damaged: {rel} {what} (written as listed in "
+                f"{MANIFEST}). Delete the store and rerun: Snakemake rebuilds it."
+            )
 
 
 def open_activation_store(path: str | os.PathLike) -> xr.Dataset:
@@ -117,7 +161,8 @@ def open_activation_store(path: str | os.PathLike) -> xr.Dataset:
 
     Raises:
         FileNotFoundError: no store at ``path``.
-        ValueError: the store does not follow the activation-store contract.
+        ValueError: the store does not follow the activation-store contract, or one of its
+            files was lost or changed after it was written (:func:`check_manifest`).
     """
     path = Path(path)
     if not path.exists():
@@ -127,6 +172,7 @@ def open_activation_store(path: str | os.PathLike) -> xr.Dataset:
         # Snakemake leaves a `.snakemake_timestamp` file in directory outputs
         warnings.filterwarnings("ignore", message=".*snakemake_timestamp.*")
         ds = xr.open_zarr(path, consolidated=False)
+    check_manifest(path)
     ds = check_store(ds, where=str(path))
     # data variables in forward order, then the references; coordinates are kept
     ordered = ds[layer_names(ds) + reference_names(ds)]

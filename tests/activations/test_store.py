@@ -81,3 +81,36 @@ def test_failed_extraction_leaves_no_store(conv_model, toy, tmp_path):
     with pytest.raises(ValueError):
         write_activation_store(tmp_path / "m.zarr", conv_model, toy.sessions[0].neural[:, :3])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_store_damaged_after_writing_is_named_before_any_read(conv_model, toy, tmp_path):
+    import json
+    import shutil
+
+    from cebra_lens_core.activations.store import MANIFEST
+
+    s = toy.sessions[0]
+    path = tmp_path / "m.zarr"
+    write_activation_store(path, conv_model, s.neural, train=s.train)
+    listed = json.loads((path / MANIFEST).read_text())
+    chunks = [rel for rel in listed if rel.startswith("layer_01/c")]
+    assert chunks and all((path / rel).stat().st_size == listed[rel] for rel in listed)
+    open_activation_store(path)  # intact
+    (path / ".snakemake_timestamp").write_text("")  # what Snakemake adds is not damage
+    open_activation_store(path)
+
+    cut = tmp_path / "cut.zarr"
+    shutil.copytree(path, cut)
+    chunk = cut / chunks[0]
+    chunk.write_bytes(chunk.read_bytes()[: chunk.stat().st_size // 2])  # a truncated chunk
+    with pytest.raises(ValueError, match=rf"cut.zarr is damaged: {chunks[0]} has \d+ bytes"):
+        open_activation_store(cut)
+    gone = tmp_path / "gone.zarr"
+    shutil.copytree(path, gone)
+    (gone / chunks[0]).unlink()  # zarr alone would fill a missing chunk silently
+    with pytest.raises(ValueError, match=rf"{chunks[0]} is missing.*Delete the store and rerun"):
+        open_activation_store(gone)
+    old = tmp_path / "old.zarr"
+    shutil.copytree(path, old)
+    (old / MANIFEST).unlink()  # stores of older versions have no manifest: not checked
+    open_activation_store(old)

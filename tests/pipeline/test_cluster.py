@@ -7,7 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from cebra_lens_core.pipeline.cluster import STATUS_PROBES, status_command_problem
+from cebra_lens_core.pipeline.cluster import (
+    STATUS_PROBES,
+    min_job_age_problem,
+    status_command_problem,
+)
 
 
 def _stub(folder: Path, name: str, body: str) -> None:
@@ -34,6 +38,7 @@ def test_sacct_without_accounting_names_the_squeue_option(bin_dir):
 
 def test_working_commands_pass_and_get_the_probe_arguments(bin_dir, tmp_path):
     seen = tmp_path / "argv"
+    _stub(bin_dir, "scontrol", 'echo "MinJobAge = 300 sec"')
     for name in STATUS_PROBES:
         _stub(bin_dir, name, f'echo "$@" > {seen}; exit 0')
         assert status_command_problem(name) is None
@@ -52,3 +57,15 @@ def test_unreachable_controller_missing_command_and_timeout(bin_dir, monkeypatch
     monkeypatch.setenv("PATH", str(bin_dir / "empty"))
     assert "not on PATH" in status_command_problem("squeue")
     assert "unknown SLURM status command" in status_command_problem("scontrol")
+
+
+def test_squeue_needs_finished_jobs_listed_until_the_next_poll(bin_dir):
+    _stub(bin_dir, "squeue", "exit 0")
+    _stub(
+        bin_dir, "scontrol", 'echo "MinJobAge               = 60 sec"; echo "MaxJobCount = 10000"'
+    )
+    problem = status_command_problem("squeue")
+    assert "MinJobAge is 60 s" in problem and "--slurm-status-command sacct" in problem
+    _stub(bin_dir, "scontrol", 'echo "MinJobAge               = 300 sec"')
+    assert status_command_problem("squeue") is None
+    assert min_job_age_problem("no such line") is None

@@ -163,3 +163,21 @@ def test_join_model_sheet_adds_group_seed_and_kind(tmp_path):
     assert pd.isna(joined["seed"][1]) and pd.isna(joined["seed"][3])
     assert joined["kind"].tolist() == ["trained", "", "loaded", ""]
     assert join_model_sheet(summary, None)["group"].tolist() == summary["model"].tolist()
+
+
+def test_a_results_file_cut_short_is_detected(tmp_path):
+    from cebra_lens_core.results import read_rows, write_rows
+
+    path = tmp_path / "rows.csv"
+    rows = make_rows(
+        [
+            {"analysis": "cka", "dataset": "d", "model": "m", "metric": "cka", "value": 0.123456}
+            for _ in range(50)
+        ]
+    )
+    write_rows(rows, path)
+    assert read_rows(path)["value"].tolist() == [0.123456] * 50
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 7])  # a copy cut short: pandas would read 0.12 silently
+    with pytest.raises(ValueError, match=r"rows.csv is damaged.*Delete it and rerun"):
+        read_rows(path)

@@ -56,8 +56,10 @@ TINY = {
 }
 
 
-def run_snakemake(workdir: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+def run_snakemake(
+    workdir: Path, *args: str, timeout: int = 600, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg", **(env or {})}
     cmd = [
         *SNAKEMAKE,
         "-s",
@@ -357,6 +359,34 @@ def test_changed_parameter_reruns_exactly_the_affected_jobs(tiny_run):
         dry = run_snakemake(tiny_run, "--cores", "1", "--configfile", str(cfg), "--dry-run")
         assert dry.returncode == 0, dry.stderr[-3000:]
         assert job_counts(dry.stdout + dry.stderr) == jobs, name
+
+
+@pytest.mark.workflow
+def test_an_upgraded_library_reruns_every_job(tiny_run, tmp_path):
+    """A new version of a package that determines the numbers (here torch, simulated by a
+    newer distribution found first on the path) reruns every job: stale activations are
+    never reused after an upgrade."""
+    newer = tmp_path / "site" / "torch-99.0.0.dist-info"
+    newer.mkdir(parents=True)
+    (newer / "METADATA").write_text("Metadata-Version: 2.1\nName: torch\nVersion: 99.0.0\n")
+    cfg = tiny_run / "config.yaml"
+    same = run_snakemake(tiny_run, "--cores", "1", "--configfile", str(cfg), "--dry-run")
+    assert "Nothing to be done" in same.stdout + same.stderr, (same.stdout + same.stderr)[-2000:]
+    env_path = f"{tmp_path / 'site'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"
+    dry = run_snakemake(
+        tiny_run,
+        "--cores",
+        "1",
+        "--configfile",
+        str(cfg),
+        "--dry-run",
+        env={"PYTHONPATH": env_path},
+    )
+    out = dry.stdout + dry.stderr
+    assert dry.returncode == 0, out[-3000:]
+    counts = job_counts(out)
+    assert counts["train"] == 3 and counts["extract"] == 3 and counts["dataset"] == 1, counts
+    assert "Params have changed since last execution" in out
 
 
 def _tree(root: Path, pattern: str) -> dict[str, bytes]:

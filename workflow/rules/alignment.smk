@@ -7,15 +7,16 @@ rule alignment:
     output:
         table=f"{R}/alignment/{{store}}.csv",
         arrays=f"{R}/alignment/{{store}}.npz",
-    params:
-        options=job_settings("alignment", ANALYSES["alignment"]),
-        session=lambda wc: STORES[wc.store][1],
     log:
         f"{LOGS}/alignment/{{store}}.log",
-    threads: 1
     conda:
         ENV_CPU
+    threads: 1
     resources:
         mem_mb=memory_request("alignment"),
+    params:
+        software=SOFTWARE,
+        options=job_settings("alignment", ANALYSES["alignment"]),
+        session=lambda wc: STORES[wc.store][1],
     script:
         "../../scripts/alignment.py"

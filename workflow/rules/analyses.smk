@@ -2,45 +2,50 @@ rule cka:
     """Layer × layer CKA of a group of model pairs on one recording (`cka.stores_per_job`
     stores per job, one stacked covariance, each store read once)."""
     input:
-        lambda wc: [f"{R}/activations/{s}.zarr" for s in job_stores(CKA_JOBS[wc.ckajob])],
+        lambda wc: [
+            f"{R}/activations/{s}.zarr" for s in job_stores(CKA_JOBS[wc.ckajob])
+        ],
     output:
         f"{R}/cka/{{ckajob}}.csv",
+    log:
+        f"{LOGS}/cka/{{ckajob}}.log",
+    conda:
+        ENV_CPU
+    threads: 1
+    resources:
+        mem_mb=memory_request("cka"),
     params:
+        software=SOFTWARE,
         cka=job_settings("cka", CFG["cka"]),
         pairs=lambda wc: [list(p) for p in CKA_JOBS[wc.ckajob]],
         device=CFG["device"],
         bootstrap=cka_job_bootstrap,
         nulls=NULLS,
-    log:
-        f"{LOGS}/cka/{{ckajob}}.log",
-    threads: 1
-    conda:
-        ENV_CPU
-    resources:
-        mem_mb=memory_request("cka"),
     script:
         "../../scripts/cka.py"
 
 
 rule layer_analyses:
     """All enabled per-layer analyses (RDM, distances, decoding, dimensionality, embedding,
-    single units) of one model's activation store: one job per model, run side by side."""
+    single units) of one model's activation store: one job per model, run side by side.
+    """
     input:
         f"{R}/activations/{{store}}.zarr",
     output:
         tables=[f"{R}/{a}/{{store}}.csv" for a in STORE_ANALYSES],
         arrays=[f"{R}/{a}/{{store}}.npz" for a in STORE_ANALYSES if REGISTRY[a].arrays],
+    log:
+        f"{LOGS}/layer_analyses/{{store}}.log",
+    conda:
+        ENV_CPU
+    threads: 1
+    resources:
+        mem_mb=memory_request("layer_analyses"),
     params:
+        software=SOFTWARE,
         analyses=STORE_ANALYSES,
         options={a: job_settings(a, ANALYSES[a]) for a in STORE_ANALYSES},
         bootstrap=store_bootstrap,
-    log:
-        f"{LOGS}/layer_analyses/{{store}}.log",
-    threads: 1
-    conda:
-        ENV_CPU
-    resources:
-        mem_mb=memory_request("layer_analyses"),
     script:
         "../../scripts/layer_analyses.py"
 
@@ -51,16 +56,17 @@ rule consistency:
         lambda wc: [f"{R}/activations/{s}.zarr" for s in CONSISTENCY_GROUPS[wc.group]],
     output:
         f"{R}/consistency/{{group}}.csv",
-    params:
-        stores=lambda wc: CONSISTENCY_GROUPS[wc.group],
-        split=ANALYSES["consistency"]["split"],
     log:
         f"{LOGS}/consistency/{{group}}.log",
-    threads: 1
     conda:
         ENV_CPU
+    threads: 1
     resources:
         mem_mb=memory_request("consistency"),
+    params:
+        software=SOFTWARE,
+        stores=lambda wc: CONSISTENCY_GROUPS[wc.group],
+        split=ANALYSES["consistency"]["split"],
     script:
         "../../scripts/consistency.py"
 
@@ -73,19 +79,20 @@ rule rsa:
         lambda wc: [f"{R}/rdm/{s}.npz" for s in RECORDINGS[wc.recording]],
     output:
         f"{R}/rsa/{{recording}}.csv",
+    log:
+        f"{LOGS}/rsa/{{recording}}.log",
+    conda:
+        ENV_CPU
+    threads: 1
+    resources:
+        mem_mb=memory_request("rsa"),
     params:
+        software=SOFTWARE,
         stores=lambda wc: RECORDINGS[wc.recording],
         comparator=ANALYSES["rdm"]["comparator"],
         rdm_metric=ANALYSES["rdm"]["metric"],
         nulls=NULLS,
         seed_groups=recording_seed_groups,
-    log:
-        f"{LOGS}/rsa/{{recording}}.log",
-    threads: 1
-    conda:
-        ENV_CPU
-    resources:
-        mem_mb=memory_request("rsa"),
     script:
         "../../scripts/rsa.py"
 
@@ -98,19 +105,22 @@ rule attribution:
     output:
         table=f"{R}/attribution/{{store}}.csv",
         arrays=f"{R}/attribution/{{store}}.npz",
-    params:
-        options=job_settings("attribution", ANALYSES["attribution"]),
-        session=lambda wc: STORES[wc.store][1],
-        model_session=lambda wc: store_model_session(MODELS[STORES[wc.store][0]], STORES[wc.store][1]),
-        device=CFG["device"],
-        trust=CFG["trust_model_files"],
     log:
         f"{LOGS}/attribution/{{store}}.log",
+    conda:
+        ENV_GPU
     threads: ANALYSES["attribution"]["threads"]
     resources:
         mem_mb=memory_request("attribution"),
         gpu=1,
-    conda:
-        ENV_GPU
+    params:
+        software=SOFTWARE,
+        options=job_settings("attribution", ANALYSES["attribution"]),
+        session=lambda wc: STORES[wc.store][1],
+        model_session=lambda wc: store_model_session(
+            MODELS[STORES[wc.store][0]], STORES[wc.store][1]
+        ),
+        device=CFG["device"],
+        trust=CFG["trust_model_files"],
     script:
         "../../scripts/attribution.py"

@@ -3,7 +3,7 @@ import os
 
 from cebra_lens_core.analyses import REGISTRY
 from cebra_lens_core.pipeline.config import ConfigError, prepare_config
-from cebra_lens_core.provenance import config_hash
+from cebra_lens_core.provenance import config_hash, software_versions
 from cebra_lens_core.pipeline.plan import (
     bootstrap_params,
     job_settings,
@@ -29,6 +29,10 @@ try:
 except (ConfigError, FileNotFoundError) as _err:
     raise WorkflowError(f"configuration error: {_err}") from None
 
+# versions of the packages that determine the numbers: a param of every rule, so that a new
+# version of this package, cebra, torch, numpy, scipy, scikit-learn or zarr reruns its jobs
+# (stale activations or tables are never reused after an upgrade)
+SOFTWARE = software_versions()
 R = CFG["results_dir"].rstrip("/")
 # logs mirror the results folder: logs/results/... (absolute results_dir: <results_dir>/logs)
 LOGS = f"{R}/logs" if os.path.isabs(R) else f"logs/{R}"
@@ -44,6 +48,7 @@ if len(HEATMAP_PAIRS) < len(PAIRS):
 # conda environments for --sdm conda: GPU rules get the CUDA build when the device asks for it
 ENV_CPU = "../../envs/cebra-cpu.yaml"
 ENV_GPU = "../../envs/cebra-gpu.yaml" if CFG["device"].startswith("cuda") else ENV_CPU
+
 
 wildcard_constraints:
     dataset="[A-Za-z0-9][A-Za-z0-9_.-]*",
@@ -64,7 +69,9 @@ def dataset_files(wildcards):
     files = []
     for session in spec["sessions"]:
         files.append(session["neural"]["file"])
-        files += [lab["file"] for lab in session.get("labels", {}).values() if lab.get("file")]
+        files += [
+            lab["file"] for lab in session.get("labels", {}).values() if lab.get("file")
+        ]
     return sorted(set(files))
 
 
@@ -95,7 +102,9 @@ def store_params(wildcards):
         "seed": m.seed,
         "source_file": m.file or "",
         "output_dimension": m.training.get("output_dimension") if m.baseline else None,
-        "config_hash": config_hash(dataset, m.training, m.file, m.kind, CFG["extraction"]),
+        "config_hash": config_hash(
+            dataset, m.training, m.file, m.kind, CFG["extraction"]
+        ),
     }
 
 
@@ -125,10 +134,16 @@ ANALYSES = CFG["analyses"]
 ENCODER_STORES = [s for s, (m, _) in STORES.items() if not MODELS[m].baseline]
 # the analyses of the shared per-store job, in registry order
 STORE_ANALYSES = [
-    a for a, spec in REGISTRY.items() if spec.scope == "store" and ANALYSES[a]["enabled"]
+    a
+    for a, spec in REGISTRY.items()
+    if spec.scope == "store" and ANALYSES[a]["enabled"]
 ]
-CONSISTENCY_GROUPS = plan_seed_groups(CFG, STORES) if ANALYSES["consistency"]["enabled"] else {}
-RECORDINGS = plan_recordings(CFG, STORES)  # dataset[_session<k>] -> stores on those time points
+CONSISTENCY_GROUPS = (
+    plan_seed_groups(CFG, STORES) if ANALYSES["consistency"]["enabled"] else {}
+)
+RECORDINGS = plan_recordings(
+    CFG, STORES
+)  # dataset[_session<k>] -> stores on those time points
 # CKA pairs grouped into jobs (one stacked covariance per job): job name -> pairs
 CKA_JOBS = plan_cka_jobs(PAIRS, RECORDINGS, CFG["cka"]["stores_per_job"])
 
@@ -165,7 +180,8 @@ def recording_seed_groups(wildcards):
 
 def analysis_tables():
     """Every small results file the summary concatenates (per-store analyses, seed groups,
-    RSA of each recording, then the analyses with jobs of their own, in registry order)."""
+    RSA of each recording, then the analyses with jobs of their own, in registry order).
+    """
     files = cka_outputs()
     files += [f"{R}/{a}/{s}.csv" for a in STORE_ANALYSES for s in STORES]
     files += [f"{R}/consistency/{g}.csv" for g in analysis_units("consistency")]

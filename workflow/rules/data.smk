@@ -4,15 +4,16 @@ rule dataset:
         dataset_files,
     output:
         f"{R}/datasets/{{dataset}}.npz",
-    params:
-        spec=lambda wc: CFG["datasets"][wc.dataset],
     log:
         f"{LOGS}/dataset/{{dataset}}.log",
-    threads: 1
     conda:
         ENV_CPU
+    threads: 1
     resources:
         mem_mb=memory_request("dataset"),
+    params:
+        software=SOFTWARE,
+        spec=lambda wc: CFG["datasets"][wc.dataset],
     script:
         "../../scripts/prepare_dataset.py"
 
@@ -26,11 +27,12 @@ rule model_sheet:
             caption="../report/models.rst",
             category="Results table",
         ),
-    params:
-        rows=MODEL_SHEET,
     log:
         f"{LOGS}/model_sheet.log",
     conda:
         ENV_CPU
+    params:
+        software=SOFTWARE,
+        rows=MODEL_SHEET,
     script:
         "../../scripts/model_sheet.py"

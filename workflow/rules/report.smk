@@ -28,7 +28,8 @@ if PAIRS:
         output:
             heatmaps=report(
                 expand(
-                    f"{R}/figures/cka/{{pair}}.png", pair=[f"{a}__{b}" for a, b in HEATMAP_PAIRS]
+                    f"{R}/figures/cka/{{pair}}.png",
+                    pair=[f"{a}__{b}" for a, b in HEATMAP_PAIRS],
                 ),
                 caption="../report/cka_heatmap.rst",
                 category="CKA",
@@ -40,12 +41,13 @@ if PAIRS:
                 category="CKA",
                 subcategory="Corresponding layers",
             ),
-        params:
-            pairs=HEATMAP_PAIRS,
         log:
             f"{LOGS}/cka_figures.log",
         conda:
             ENV_CPU
+        params:
+            software=SOFTWARE,
+            pairs=HEATMAP_PAIRS,
         script:
             "../../scripts/cka_figures.py"
 
@@ -60,12 +62,13 @@ rule training_figure:
             caption="../report/training_loss.rst",
             category="Training",
         ),
-    params:
-        models=[m.name for m in trained_models()],
     log:
         f"{LOGS}/training_figure.log",
     conda:
         ENV_CPU
+    params:
+        software=SOFTWARE,
+        models=[m.name for m in trained_models()],
     script:
         "../../scripts/training_figure.py"
 
@@ -88,14 +91,15 @@ for _analysis, _spec in REGISTRY.items():
                 caption=f"../report/{_caption}.rst",
                 category=_category,
             ),
-        params:
-            kind=_analysis,
-            models=_stores,
-            options=ANALYSES[_analysis],  # the figure settings (colour label, layer ...)
         log:
             f"{LOGS}/figures/{_analysis}.log",
         conda:
             ENV_CPU
+        params:
+            software=SOFTWARE,
+            kind=_analysis,
+            models=_stores,
+            options=ANALYSES[_analysis],  # the figure settings (colour label, layer ...)
         script:
             "../../scripts/model_figures.py"
 
@@ -109,7 +113,9 @@ rule summary_figures:
         **{
             k: report(f"{R}/figures/{k}.png", caption=f"../report/{k}.rst", category=c)
             for k, c in (
-                a.summary_figure for n, a in REGISTRY.items() if a.summary_figure and analysis_units(n)
+                a.summary_figure
+                for n, a in REGISTRY.items()
+                if a.summary_figure and analysis_units(n)
             )
         },
     log:
@@ -126,9 +132,12 @@ rule comparison_figures:
     input:
         summary=f"{R}/summary.csv",
         models=f"{R}/models.tsv",
-        embeddings=[f"{R}/embedding/{s}.npz" for s in STORES]
-        if "embedding" in STORE_ANALYSES and "baseline_embeddings" in CFG["report_figures"]
-        else [],
+        embeddings=(
+            [f"{R}/embedding/{s}.npz" for s in STORES]
+            if "embedding" in STORE_ANALYSES
+            and "baseline_embeddings" in CFG["report_figures"]
+            else []
+        ),
     output:
         **{
             name: report(
@@ -138,11 +147,12 @@ rule comparison_figures:
             )
             for name in CFG["report_figures"]
         },
-    params:
-        labels=CFG["comparison_labels"],
     log:
         f"{LOGS}/figures/comparison.log",
     conda:
         ENV_CPU
+    params:
+        software=SOFTWARE,
+        labels=CFG["comparison_labels"],
     script:
         "../../scripts/comparison_figures.py"

@@ -6,18 +6,19 @@ rule train:
         model=f"{R}/models/{{model}}.pt",
         loss=f"{R}/models/{{model}}.loss.csv",
         goodness_of_fit=f"{R}/goodness_of_fit/{{model}}.csv",
-    params:
-        training=lambda wc: MODELS[wc.model].training,
-        seed=lambda wc: MODELS[wc.model].seed,
-        device=CFG["device"],
-        goodness_of_fit=ANALYSES["goodness_of_fit"],
     log:
         f"{LOGS}/train/{{model}}.log",
+    conda:
+        ENV_GPU
     threads: 1
     resources:
         mem_mb=memory_request("train"),
         gpu=1,
-    conda:
-        ENV_GPU
+    params:
+        software=SOFTWARE,
+        training=lambda wc: MODELS[wc.model].training,
+        seed=lambda wc: MODELS[wc.model].seed,
+        device=CFG["device"],
+        goodness_of_fit=ANALYSES["goodness_of_fit"],
     script:
         "../../scripts/train_model.py"
