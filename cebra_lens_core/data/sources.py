@@ -114,6 +114,29 @@ def _bin_width(name: str, spec: Mapping) -> float:
     return float(value)
 
 
+#: largest count (neurons, time points, frames, ...) a synthetic generator accepts
+MAX_GENERATOR_COUNT = 10_000_000
+
+
+def _parameter_problem(key: str, value: Any, default: Any) -> str | None:
+    """What is wrong with a generator parameter's value (types follow the defaults: whole
+    numbers for counts and seeds, finite numbers otherwise; counts ``n_*`` are positive,
+    everything else non-negative), else ``None``."""
+    whole = isinstance(default, int) and not isinstance(default, bool)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        kind = "a whole number" if whole else "a number"
+        return f"must be {kind}, got {value!r}"
+    if whole and not isinstance(value, int):
+        return f"must be a whole number, got {value!r}"
+    if not np.isfinite(value):
+        return f"must be a finite number, got {value!r}"
+    if key.startswith("n_") and not 1 <= value <= MAX_GENERATOR_COUNT:
+        return f"must be between 1 and {MAX_GENERATOR_COUNT:,}, got {value!r}"
+    if value < 0:
+        return f"must not be negative, got {value!r}"
+    return None
+
+
 def check_dataset_spec(name: str, spec: Any) -> None:
     """Check one dataset entry without loading anything: a mapping with a known ``source``,
     only that source's keys, and (generators) only the generator's parameters.
@@ -160,6 +183,9 @@ def check_dataset_spec(name: str, spec: Any) -> None:
                 f"dataset {name!r}: unknown parameter {key!r} for source {source!r}; valid "
                 f"parameters are {valid}{did_you_mean(key, valid)}"
             )
+        problem = _parameter_problem(key, params[key], generator_parameters(source)[key])
+        if problem:
+            raise DataError(f"dataset {name!r} (source {source!r}): params.{key} {problem}")
 
 
 def load_dataset(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import glob
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -156,6 +157,24 @@ def _describe_error(error, schema: dict) -> str:
     return f"{path}: {error.message}"
 
 
+def _non_finite_numbers(node: Any, path: str = ""):
+    """``(key path, value)`` of every NaN or infinity in a config (JSON schema's ``minimum``
+    and ``maximum`` let NaN through: every comparison with it is false)."""
+    items = (
+        node.items()
+        if isinstance(node, Mapping)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
+    for key, value in items:
+        where = f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else str(key)
+        if isinstance(value, float) and not math.isfinite(value):
+            yield where, value
+        elif isinstance(value, Mapping | list):
+            yield from _non_finite_numbers(value, where)
+
+
 def validate_against_schema(config: Mapping, schema: dict) -> dict:
     """Validate ``config`` and return a deep copy with defaults filled in.
 
@@ -163,6 +182,14 @@ def validate_against_schema(config: Mapping, schema: dict) -> dict:
         ConfigError: listing every problem (key path, value, expectation).
     """
     instance = copy.deepcopy(dict(config))
+    not_finite = list(_non_finite_numbers(instance))
+    if not_finite:
+        raise ConfigError(
+            "invalid configuration:\n  - "
+            + "\n  - ".join(
+                f"{path}: {value!r} is not a finite number" for path, value in not_finite
+            )
+        )
     validator = _default_filling_validator(schema)
     errors = sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
