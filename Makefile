@@ -8,7 +8,7 @@ PIP     = $(PY) -m pip
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: setup run report test lint dryrun clean bench test-slurm
+.PHONY: setup run report test lint dryrun clean bench test-slurm test-browser
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ bench: setup
 # without and with job accounting, plus a scancel drill -> bench/slurm.json (about 12 min)
 test-slurm: setup
 	$(PY) tests/slurm/real_slurm.py
+
+# the report in headless Chromium (Debian's `chromium`, installed here if missing; also part of
+# `make test` where Chromium is present)
+test-browser: setup
+	command -v chromium >/dev/null || (DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
+	$(PY) -m pytest -q -m browser
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

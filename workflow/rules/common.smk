@@ -38,6 +38,8 @@ R = CFG["results_dir"].rstrip("/")
 LOGS = f"{R}/logs" if os.path.isabs(R) else f"logs/{R}"
 MODELS = {m.name: m for m in CFG["_models"]}
 MODEL_SHEET = plan_model_sheet(CFG, STORES)  # results/models.tsv: one row per store
+# report subcategory of each store's figures: its model group (seeds of one model together)
+STORE_GROUP = {row["store"]: str(row["group"]) for row in MODEL_SHEET}
 PAIRS = plan_cka_pairs(CFG, STORES)  # list of (store_a, store_b)
 HEATMAP_PAIRS = plan_heatmap_pairs(PAIRS, CFG["cka"]["max_heatmaps"])
 if len(HEATMAP_PAIRS) < len(PAIRS):
@@ -122,6 +124,7 @@ def all_outputs():
         *[f"{R}/activations/{s}.zarr" for s in STORES],
         *cka_outputs(),
         f"{R}/summary.csv",
+        f"{R}/summary.html",
         *[f"{R}/figures/cka/{a}__{b}.png" for a, b in HEATMAP_PAIRS],
         *([f"{R}/figures/cka_corresponding_layers.png"] if PAIRS else []),
         *([f"{R}/figures/training_loss.png"] if trained_models() else []),

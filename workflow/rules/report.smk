@@ -18,6 +18,26 @@ rule summary:
         "../../scripts/summary.py"
 
 
+rule summary_table:
+    """The results table as a filterable, sortable page of the report (summary.csv as HTML)."""
+    input:
+        summary=f"{R}/summary.csv",
+        models=f"{R}/models.tsv",
+    output:
+        report(
+            f"{R}/summary.html",
+            caption="../report/summary_table.rst",
+            category="Results table",
+            labels={"table": "all results (filter and sort)"},
+        ),
+    log:
+        f"{LOGS}/summary_table.log",
+    conda:
+        ENV_CPU
+    script:
+        "../../scripts/summary_table.py"
+
+
 if PAIRS:
 
     rule cka_figures:
@@ -26,15 +46,16 @@ if PAIRS:
             summary=f"{R}/summary.csv",
             models=f"{R}/models.tsv",
         output:
-            heatmaps=report(
-                expand(
-                    f"{R}/figures/cka/{{pair}}.png",
-                    pair=[f"{a}__{b}" for a, b in HEATMAP_PAIRS],
-                ),
-                caption="../report/cka_heatmap.rst",
-                category="CKA",
-                subcategory="Layer × layer matrices",
-            ),
+            heatmaps=[
+                report(
+                    f"{R}/figures/cka/{a}__{b}.png",
+                    caption="../report/cka_heatmap.rst",
+                    category="CKA",
+                    subcategory="Layer × layer matrices",
+                    labels={"model A": a, "model B": b},
+                )
+                for a, b in HEATMAP_PAIRS
+            ],
             corresponding=report(
                 f"{R}/figures/cka_corresponding_layers.png",
                 caption="../report/cka_corresponding.rst",
@@ -86,11 +107,16 @@ for _analysis, _spec in REGISTRY.items():
         input:
             [f"{R}/{_analysis}/{s}.npz" for s in _stores],
         output:
-            report(
-                [f"{R}/figures/{_folder}/{s}.png" for s in _stores],
-                caption=f"../report/{_caption}.rst",
-                category=_category,
-            ),
+            [
+                report(
+                    f"{R}/figures/{_folder}/{s}.png",
+                    caption=f"../report/{_caption}.rst",
+                    category=_category,
+                    subcategory=STORE_GROUP.get(s, s),
+                    labels={"model": s, "figure": _category},
+                )
+                for s in _stores
+            ],
         log:
             f"{LOGS}/figures/{_analysis}.log",
         conda:
