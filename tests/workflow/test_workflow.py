@@ -300,7 +300,13 @@ def test_changed_parameter_reruns_exactly_the_affected_jobs(tiny_run):
     """Snakemake's params trigger: a changed setting reruns its jobs and what reads their
     outputs, nothing upstream and no unrelated model; a figure-only setting
     (`cka.max_heatmaps`, a colour label, the single-unit layer) reruns its figure job only."""
-    figures = {"summary": 1, "cka_figures": 1, "summary_figures": 1, "all": 1}
+    figures = {
+        "summary": 1,
+        "summary_table": 1,
+        "cka_figures": 1,
+        "summary_figures": 1,
+        "all": 1,
+    }
     cka_only = {**TINY, "cka": {"kinds": ["linear"]}}
     mlp_longer = {
         **TINY,
