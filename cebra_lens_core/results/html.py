@@ -100,14 +100,14 @@ def summary_html(summary: pd.DataFrame, title: str = "Results table (summary.csv
     }
     data = json.dumps(payload, separators=(",", ":")).replace("</", "<\\/")
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
         f"<h3>{html.escape(title)}</h3>"
-        "<div id=\"facets\"></div>"
-        "<input id=\"filter\" type=\"search\" placeholder=\"filter: any text in a row\">"
-        " <span id=\"count\"></span>"
-        "<table id=\"table\"><thead><tr></tr></thead><tbody></tbody></table>"
-        f"<script id=\"rows\" type=\"application/json\">{data}</script>"
+        '<div id="facets"></div>'
+        '<input id="filter" type="search" placeholder="filter: any text in a row">'
+        ' <span id="count"></span>'
+        '<table id="table"><thead><tr></tr></thead><tbody></tbody></table>'
+        f'<script id="rows" type="application/json">{data}</script>'
         f"<script>{_SCRIPT}</script></body></html>\n"
     )
 

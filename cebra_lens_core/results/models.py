@@ -11,7 +11,6 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from cebra_lens_core.atomic import atomic_path

@@ -13,7 +13,6 @@ label's unit, e.g. ``m``); ``""`` for unitless values (R², CKA, accuracy ...). 
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
