@@ -27,7 +27,7 @@ setup: $(VENV)/.installed
 
 run: setup
 	$(VENV)/bin/snakemake --cores $(CORES)
-	$(VENV)/bin/snakemake --cores $(CORES) --report report.html
+	$(VENV)/bin/snakemake --cores $(CORES) --report report.html --report-stylesheet workflow/report/stylesheet.css
 	@echo "done: results/summary.csv, results/figures/, report.html"
 
 dryrun: setup

@@ -68,8 +68,11 @@ def report(tiny_run) -> Path:
         str(tiny_run / "config.yaml"),
         "--report",
         "report.html",
+        "--report-stylesheet",
+        str(Path(__file__).resolve().parents[2] / "workflow/report/stylesheet.css"),
     )
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    assert "align-items: flex-start" in (tiny_run / "report.html").read_text()  # our stylesheet
     return tiny_run / "report.html"
 
 
@@ -94,3 +97,34 @@ def test_the_results_table_page_filters_in_the_browser(tiny_run):
     assert done.returncode == 0 and not _console_errors(done.stderr), done.stderr[-2000:]
     dom = done.stdout
     assert " rows" in dom and "<td>cka</td>" in dom and 'id="facet-analysis"' in dom
+
+
+# the report viewer's container of an image (snakemake/report/html_reporter/template/
+# components/content.js) with the Tailwind rules of its classes
+_VIEWER = """<!DOCTYPE html><html><head><style>
+body {{ margin: 0; }} .flex {{ display: flex; }} .grow {{ flex-grow: 1; }}
+.items-center {{ align-items: center; }} .justify-center {{ justify-content: center; }}
+.h-screen {{ height: 100vh; }} .overflow-auto {{ overflow: auto; }}
+</style>{extra}</head><body>
+<div class="grow flex items-center justify-center h-screen overflow-auto"><div class="p-3">
+<div style="width: 400px; height: 3000px; border-top: 200px solid rgb(255, 0, 0);"></div>
+</div></div></body></html>"""
+
+
+def test_tall_figures_are_not_clipped_with_the_report_stylesheet(tmp_path):
+    """A figure taller than the window: centred by the report's flex container its top is
+    cut off (unreachable by scrolling); with workflow/report/stylesheet.css it starts at the
+    top. The red band is the figure's top edge."""
+    from matplotlib.image import imread
+
+    css = (Path(__file__).resolve().parents[2] / "workflow/report/stylesheet.css").read_text()
+    tops = {}
+    for name, extra in (("plain", ""), ("styled", f"<style>{css}</style>")):
+        page = tmp_path / f"{name}.html"
+        page.write_text(_VIEWER.format(extra=extra))
+        shot = tmp_path / f"{name}.png"
+        _chromium("--window-size=800,600", f"--screenshot={shot}", page.as_uri())
+        pixels = imread(shot)
+        red = (pixels[..., 0] > 0.9) & (pixels[..., 1] < 0.1) & (pixels[..., 2] < 0.1)
+        tops[name] = bool(red[:150].any())
+    assert tops == {"plain": False, "styled": True}, tops
