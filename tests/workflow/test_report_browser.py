@@ -16,6 +16,7 @@ import pytest
 from tests.workflow.test_workflow import run_snakemake
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+REPORT_DIR = Path(__file__).resolve().parents[2] / "workflow" / "report"
 pytestmark = [
     pytest.mark.workflow,
     pytest.mark.browser,
@@ -84,6 +85,19 @@ def test_the_report_loads_without_console_errors_and_shows_figures_and_captions(
     # the categories of the default figures and the results table are in the rendered page
     for text in ("CKA", "Results table", "Training"):
         assert text in dom, text
+    # every figure and caption of the run is in the page (the viewer draws them from there)
+    figures = sorted((report.parent / "results" / "figures").rglob("*.png"))
+    assert len(figures) >= 10
+    for figure in figures:
+        assert figure.name in dom, figure.name
+    for caption in ("training_loss", "cka_heatmap", "summary_table", "decoding", "rdm_layers"):
+        words = (REPORT_DIR / f"{caption}.rst").read_text().split()
+        plain = []  # the caption's opening words, up to the first reST markup
+        for word in words[:8]:
+            if any(c in word for c in "`*_:()[]"):
+                break
+            plain.append(word)
+        assert len(plain) >= 2 and " ".join(plain) in " ".join(dom.split()), (caption, plain)
     shot = tmp_path / "report.png"
     done = _chromium("--window-size=1400,1800", f"--screenshot={shot}", report.as_uri())
     assert shot.exists(), done.stderr[-2000:]
