@@ -125,6 +125,7 @@ from cebra_lens_core.metrics.streaming import (
     DEFAULT_CHUNK_ROWS,
     MomentAccumulator,
     iter_chunks,
+    merge_moments,
     take_rows,
 )
 
@@ -645,13 +646,6 @@ def _ridge_codes(scores: np.ndarray) -> np.ndarray:
     return np.argmax(scores, axis=-1)
 
 
-def _merge(accs: Sequence[MomentAccumulator], width: int) -> MomentAccumulator:
-    out = MomentAccumulator(width)
-    for acc in accs:
-        out = out.merged(acc)
-    return out
-
-
 def _decode_ridge(
     x_train: Any,
     x_test: Any,
@@ -681,7 +675,7 @@ def _decode_ridge(
 
     models = []
     for f in range(n_folds):
-        rest = _merge([acc for g, acc in enumerate(accs) if g != f], width)
+        rest = merge_moments((acc for g, acc in enumerate(accs) if g != f), width)
         fit = ridge_from_moments(rest, d)
         w_f = fit.standardised_weights(alphas)
         models.append((w_f.transpose(1, 0, 2).reshape(d, -1), fit))
@@ -715,7 +709,7 @@ def _decode_ridge(
         chosen.append(float(alphas[int(np.argmax(sc.mean(axis=0)))]))
 
     # final fit per variant on the whole training split, then predict the test rows
-    full = _merge(accs, width)
+    full = merge_moments(accs, width)
     finals = []
     for v in range(n_var):
         fit = ridge_from_moments(full, d, np.arange(v * q, (v + 1) * q))

@@ -49,7 +49,7 @@ import numpy as np
 
 from cebra_lens_core.metrics._validation import check_activations, check_alphas, check_same_rows
 from cebra_lens_core.metrics.linear import RidgeSolution, ridge_from_moments
-from cebra_lens_core.metrics.streaming import MomentAccumulator
+from cebra_lens_core.metrics.streaming import MomentAccumulator, merge_moments
 
 __all__ = [
     "DEFAULT_ALPHAS",
@@ -95,17 +95,12 @@ def _cv_scores(
     sse = np.zeros((len(alphas), v.shape[1]))
     fits = []
     for k, f in enumerate(folds):
-        rest = MomentAccumulator(width)
-        for g, acc in enumerate(parts):
-            if g != k:
-                rest = rest.merged(acc)
+        rest = merge_moments((acc for g, acc in enumerate(parts) if g != k), width)
         fit = ridge_from_moments(rest, u.shape[1], standardize=standardize)
         fits.append((f, fit))
         for i, a in enumerate(alphas):
             sse[i] += np.sum((v[f] - fit.predict(u[f], a)) ** 2, axis=0)
-    total = MomentAccumulator(width)
-    for acc in parts:
-        total = total.merged(acc)
+    total = merge_moments(parts, width)
     sst = np.diag(total.scatter)[u.shape[1] :]  # around the training mean
     with np.errstate(divide="ignore", invalid="ignore"):
         r2 = np.where(sst > 0, 1.0 - sse / np.where(sst > 0, sst, 1.0), np.nan)

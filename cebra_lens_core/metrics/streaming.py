@@ -18,7 +18,7 @@ update, so they are as accurate as a centred two-pass computation).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,7 @@ __all__ = [
     "chunk_rows",
     "group_sums",
     "iter_chunks",
+    "merge_moments",
     "storage_rows",
     "take_rows",
 ]
@@ -175,3 +176,11 @@ class MomentAccumulator:
         if other.n:
             out._merge(other.n, other.mean, other.scatter)
         return out
+
+
+def merge_moments(accumulators: Iterable[MomentAccumulator], width: int) -> MomentAccumulator:
+    """One accumulator holding the rows of all of ``accumulators`` (merged in order)."""
+    out = MomentAccumulator(width)
+    for acc in accumulators:
+        out = out.merged(acc)
+    return out

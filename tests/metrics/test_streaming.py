@@ -14,6 +14,7 @@ from cebra_lens_core.metrics.streaming import (
     chunk_rows,
     group_sums,
     iter_chunks,
+    merge_moments,
     take_rows,
 )
 from tests.metrics.test_distance import brute_class_distances
@@ -240,3 +241,19 @@ def test_ridge_streamed_with_constant_unit_and_offsets():
     ref = decode(x[:700], y[:700], x[700:], y[700:], "ridge")
     assert res.param == ref.param
     np.testing.assert_allclose(res.predictions, ref.predictions, rtol=1e-9, atol=1e-9)
+
+
+def test_merge_moments_equals_one_pass_over_all_rows():
+    rng = np.random.default_rng(8)
+    w = rng.normal(size=(300, 4)) * [1, 10, 0.1, 5] + [0, 1e4, 0, 3]
+    parts = []
+    for rows in np.array_split(w, 5):
+        acc = MomentAccumulator(4)
+        acc.add(rows)
+        parts.append(acc)
+    total = merge_moments(parts, 4)
+    assert total.n == 300
+    _close(total.mean, w.mean(axis=0))
+    centred = w - w.mean(axis=0)
+    np.testing.assert_allclose(total.scatter, centred.T @ centred, rtol=1e-10)
+    assert merge_moments([], 4).n == 0
