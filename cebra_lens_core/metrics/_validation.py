@@ -20,8 +20,9 @@ __all__ = [
     "check_finite",
     "check_layer",
     "check_layers",
-    "check_same_time",
     "check_same_rows",
+    "check_same_time",
+    "check_sequence",
     "check_shape",
 ]
 
@@ -88,6 +89,23 @@ def check_layer(X: Any, name: str = "X") -> Any:
     return X
 
 
+def check_sequence(items: Any, arg: str, of: str, one: str) -> list[Any]:
+    """``items`` as a non-empty list of ``of`` (e.g. "RDMs"), not a single array.
+
+    Raises:
+        TypeError: a single array (or string) passed instead of a sequence.
+        ValueError: an empty sequence (``one`` names its element: "need at least one RDM").
+    """
+    if hasattr(items, "shape") or isinstance(items, str | bytes):
+        raise TypeError(
+            f"{arg} must be a sequence of {of}, got a single array; wrap it in a list: [{arg}]"
+        )
+    items = list(items)
+    if not items:
+        raise ValueError(f"{arg} is empty: need at least one {one}")
+    return items
+
+
 def check_layers(layers: Any, arg: str, names: Sequence[str] | None = None) -> list[Any]:
     """A sequence of layers, each through :func:`as_layer` (named ``names[i]`` or ``arg[i]``).
 
@@ -95,14 +113,7 @@ def check_layers(layers: Any, arg: str, names: Sequence[str] | None = None) -> l
         TypeError: a single array passed instead of a sequence of layers.
         ValueError: an empty sequence; a layer that is not 2-D, has no units or is not real.
     """
-    if hasattr(layers, "shape") or isinstance(layers, str | bytes):
-        raise TypeError(
-            f"{arg} must be a sequence of 2-D (time × units) arrays, got a single array-like; "
-            f"wrap it in a list: [{arg}]"
-        )
-    layers = list(layers)
-    if not layers:
-        raise ValueError(f"{arg} is empty: need at least one layer")
+    layers = check_sequence(layers, arg, "2-D (time × units) arrays", "layer")
     if names is None:
         names = [f"{arg}[{i}]" for i in range(len(layers))]
     return [as_layer(a, n) for a, n in zip(layers, names, strict=True)]

@@ -57,6 +57,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from cebra_lens_core.metrics._validation import check_sequence
 from cebra_lens_core.metrics.conditions import check_codes, condition_means
 
 __all__ = [
@@ -347,14 +348,7 @@ def _as_vector(a: Any, name: str) -> np.ndarray:
 
 
 def _vectors(rdms: Any, arg: str) -> list[np.ndarray]:
-    if hasattr(rdms, "shape") or isinstance(rdms, str | bytes):
-        raise TypeError(
-            f"{arg} must be a sequence of RDMs (square or vectors), got a single array; "
-            f"wrap it in a list: [{arg}]"
-        )
-    rdms = list(rdms)
-    if not rdms:
-        raise ValueError(f"{arg} is empty: need at least one RDM")
+    rdms = check_sequence(rdms, arg, "RDMs (square or vectors)", "RDM")
     return [_as_vector(r, f"{arg}[{i}]") for i, r in enumerate(rdms)]
 
 
