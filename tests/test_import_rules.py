@@ -6,6 +6,7 @@ functions only with a comment that says what is deferred, and planning a run (wh
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -168,3 +169,50 @@ def test_figures_never_parse_names():
         and node.module == "re"
     ]
     assert users == []
+
+
+#: Scripts whose jobs run a model (and so import torch); every other job starts without it.
+MODEL_SCRIPTS = {"train_model", "attribution"}
+
+
+def test_jobs_that_run_no_model_start_without_torch_or_cebra():
+    """A job's start-up (its script's imports + setup_job) skips torch and cebra, about 1 s of
+    every job: extraction imports torch lazily, in the function that runs the model."""
+    scripts = sorted(p for p in (ROOT / "scripts").glob("*.py") if p.stem not in MODEL_SCRIPTS)
+    assert len(scripts) > 10
+    checks = []
+    for path in scripts:
+        tree = ast.parse(path.read_text())
+        imports = [ast.unparse(n) for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+        checks.append(f"exec({chr(10).join(imports)!r})\nheavy[{path.stem!r}] = hits()")
+    code = (
+        "import sys, types\n"
+        "heavy = {}\n"
+        "def hits():\n"
+        "    return sorted(m for m in ('torch', 'cebra') if m in sys.modules)\n"
+        + "\n".join(checks)
+        + "\nfrom cebra_lens_core.pipeline.job import setup_job\n"
+        "setup_job(types.SimpleNamespace(threads=1, log=[], rule='noop', config={}, params=None))\n"
+        "heavy['setup_job'] = hits()\n"
+        "print({k: v for k, v in heavy.items() if v})\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "{}", done.stdout + done.stderr
+
+
+def test_a_model_job_caps_torch_at_its_threads():
+    code = (
+        "import types\n"
+        "from cebra_lens_core.pipeline.job import resolve_device, setup_job\n"
+        "setup_job(types.SimpleNamespace(threads=1, log=[], rule='train', config={}, params=None))\n"
+        "resolve_device('cpu')\n"
+        "import torch\n"
+        "print(torch.get_num_threads())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, env=env
+    )
+    assert done.stdout.strip() == "1", done.stderr

@@ -16,6 +16,11 @@ from cebra_lens_core.provenance import current_record, make_record, set_job_reco
 def setup_job(snakemake) -> logging.Logger:
     """Limit BLAS/torch threads to the job's ``threads`` and log to the rule's log file.
 
+    Imports neither torch nor cebra (about 1 s of every job's start-up): the thread
+    limits go into ``OMP_NUM_THREADS``/``MKL_NUM_THREADS``/``OPENBLAS_NUM_THREADS``, which
+    torch reads when a model job imports it, and :func:`resolve_device` (every job that
+    runs a model calls it) caps torch's threads again explicitly.
+
     Returns the ``cebra_lens_core`` logger; progress messages go to the log file
     and to stderr.
     """
@@ -28,12 +33,8 @@ def setup_job(snakemake) -> logging.Logger:
         threadpool_limits(threads)
     except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
         pass
-    try:
-        import torch  # deferred: heavy; only to cap its threads in this job
-
-        torch.set_num_threads(threads)
-    except ImportError:  # pragma: no cover
-        pass
+    if "torch" in sys.modules:  # already imported: cap it now; otherwise it reads the env
+        limit_torch_threads(threads)
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     log_files = list(getattr(snakemake, "log", []) or [])
     if log_files:
@@ -56,6 +57,13 @@ def setup_job(snakemake) -> logging.Logger:
     set_job_record(record)
     logger.info("provenance: %s", record)
     return logger
+
+
+def limit_torch_threads(threads: int | None = None) -> None:
+    """Cap torch's intra-op threads at ``threads`` (default: the job's ``OMP_NUM_THREADS``)."""
+    import torch  # deferred: heavy; only jobs that run a model need it
+
+    torch.set_num_threads(threads or max(1, int(os.environ.get("OMP_NUM_THREADS", "1") or 1)))
 
 
 def log_uncaught_exceptions(logger: logging.Logger) -> None:
@@ -89,6 +97,7 @@ def resolve_device(device: str) -> str:
     """
     import torch  # deferred: heavy; only jobs that run a model resolve a device
 
+    limit_torch_threads()
     logger = logging.getLogger("cebra_lens_core")
     resolved = device
     if device in ("cuda", "cuda_if_available", "auto"):
