@@ -43,8 +43,13 @@ Decoders:
   the smallest cross-validation fit (the training rows outside the largest fold) are
   skipped. Several continuous labels are predicted jointly (the mean of the neighbours'
   label vectors). Classification: majority vote, ties to the smallest class. One neighbour
-  search per fold with ``max(k)`` neighbours scores every ``k`` (the first ``k`` of the
-  sorted list are the ``k`` nearest).
+  search per fold with ``max(k)`` neighbours scores every ``k`` and every shuffled-label
+  control (the first ``k`` of the list are the ``k`` nearest for every ``k`` of the grid:
+  exact nested sets from :func:`~cebra_lens_core.metrics.neighbours.cosine_neighbours`,
+  screened in float32 and decided in float64); one search of the test rows serves every
+  variant, and the predictions of all variants that chose the same ``k`` are one sparse
+  product. Equal to sklearn's predictions to float64 rounding (the order of the sums
+  differs).
 - ``"ridge"``: units standardised with the statistics of the rows the model is fitted on
   (as ``StandardScaler``; constant units get scale 1), then ridge regression with an
   intercept (as ``sklearn.linear_model.Ridge``; several labels jointly) or, for discrete
@@ -121,6 +126,7 @@ import numpy as np
 
 from cebra_lens_core.metrics._validation import check_alphas, check_layer
 from cebra_lens_core.metrics.linear import ridge_from_moments
+from cebra_lens_core.metrics.neighbours import cosine_neighbours, unit_rows
 from cebra_lens_core.metrics.streaming import (
     DEFAULT_CHUNK_ROWS,
     MomentAccumulator,
@@ -421,11 +427,6 @@ def shuffle_training_labels(
 # --------------------------------------------------------------------------------------
 
 
-def _vote(counts: np.ndarray) -> np.ndarray:
-    """Majority class code per row of ``counts`` (``n × n_classes``); ties: smallest code."""
-    return np.argmax(counts, axis=1)
-
-
 #: Cap on the elements of one block of gathered neighbour labels (queries × k × columns).
 KNN_SCORE_BLOCK_ELEMENTS = 2**22
 
@@ -437,9 +438,10 @@ def _knn_scores(
     ks: np.ndarray,
     task: _Task,
 ) -> np.ndarray:
-    """Fold score ``(n_variants, len(ks))`` of every ``k`` from sorted neighbour lists.
+    """Fold score ``(n_variants, len(ks))`` of every ``k`` from nested neighbour sets.
 
-    ``idx`` (n_query × max k) indexes the reference rows. Continuous: ``y_ref`` /
+    ``idx`` (n_query × max k) indexes the reference rows; its first ``k`` columns are the
+    ``k`` nearest for every ``k`` of ``ks`` (:func:`~cebra_lens_core.metrics.neighbours.cosine_neighbours`). Continuous: ``y_ref`` /
     ``y_query`` hold the labels of every variant side by side (``n × (variants · L)``);
     discrete: one column of class codes per variant. The neighbours' labels are gathered
     once (in blocks of queries), summed between consecutive ``k`` (``np.add.reduceat``) and
@@ -476,44 +478,42 @@ def _knn_scores(
     return np.mean(1.0 - mse / task.var, axis=2).T  # type: ignore[operator]
 
 
-def _knn_predict(idx: np.ndarray, y_ref: np.ndarray, k: int, task: _Task) -> np.ndarray:
-    """kNN predictions from sorted neighbour lists (as ``KNeighbors*.predict``, uniform
-    weights); discrete: class codes."""
-    if task.discrete:
-        n_q, n_cls = len(idx), len(task.classes)  # type: ignore[arg-type]
-        flat = np.arange(n_q)[:, None] * n_cls + y_ref[idx[:, :k]]
-        counts = np.bincount(flat.ravel(), minlength=n_q * n_cls).reshape(n_q, n_cls)
-        return _vote(counts)
-    return y_ref[idx[:, :k]].mean(axis=1)
+def _knn_predict(
+    idx: np.ndarray, labels: Sequence[np.ndarray], ks: Sequence[int], task: _Task
+) -> list[np.ndarray]:
+    """kNN predictions of every label variant from nested neighbour sets (as
+    ``KNeighbors*.predict``, uniform weights): variant ``v`` uses the first ``ks[v]``
+    neighbours of ``idx`` (n_query × max k, indices of the reference rows).
 
-
-def _unit_rows(a: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit norm (zero rows stay zero: cosine distance 1 to every row, as
-    sklearn's ``cosine_distances``)."""
-    norm = np.sqrt(np.einsum("ij,ij->i", a, a))
-    norm[norm == 0] = 1.0
-    return a / norm[:, None]
-
-
-def _cosine_neighbours(ref: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
-    """Indices ``(n_query, k)`` of the ``k`` rows of ``ref`` nearest to each query row in
-    cosine distance ``1 − x̂·ŷ``, sorted by distance (both arguments unit rows).
-
-    Brute force as ``NearestNeighbors(metric="cosine", algorithm="brute")``: blocks of
-    queries whose similarity matrix fits in ``KNN_WORKING_MEMORY_MIB``, the ``k`` largest
-    similarities by ``argpartition``, then sorted.
+    One sparse product per distinct ``k``: ``A_k`` (n_query × n_ref) holds a 1 at each
+    query's ``k`` nearest reference rows, so ``A_k Y / k`` is the neighbours' mean label
+    (continuous; ``Y`` = every variant with that ``k`` side by side) and ``A_k 1[y = c]``
+    the vote count of class ``c`` (discrete; the most votes wins, ties to the smallest
+    class code). ~15× faster than gathering ``n_query × k`` labels per variant; equal to
+    sklearn's mean to rounding (the order of the sum differs), votes exactly.
     """
-    n_ref, n_q = len(ref), len(query)
-    out = np.empty((n_q, k), dtype=np.int32 if n_ref < 2**31 else np.int64)
-    block = max(1, (KNN_WORKING_MEMORY_MIB * 2**20) // (8 * max(1, n_ref)))
-    for s in range(0, n_q, block):
-        sim = query[s : s + block] @ ref.T
-        if k < n_ref:
-            part = np.argpartition(sim, n_ref - k, axis=1)[:, n_ref - k :]
+    from scipy.sparse import csr_matrix  # deferred: scipy costs ~0.3 s to import
+
+    n_ref = len(labels[0])
+    n_cls = len(task.classes) if task.discrete else 0  # type: ignore[arg-type]
+    out: list[np.ndarray] = [np.empty(0)] * len(labels)
+    for k in sorted(set(int(k) for k in ks)):
+        variants = [v for v, kv in enumerate(ks) if kv == k]
+        near = np.ascontiguousarray(idx[:, :k]).ravel()
+        ones = np.ones(near.size)
+        steps = np.arange(0, near.size + 1, k)
+        neighbours = csr_matrix((ones, near, steps), shape=(len(idx), n_ref))
+        if task.discrete:
+            onehot = [(labels[v][:, None] == np.arange(n_cls)).astype(np.float64) for v in variants]
+            counts = neighbours @ np.concatenate(onehot, axis=1)
+            for i, v in enumerate(variants):
+                out[v] = np.argmax(counts[:, i * n_cls : (i + 1) * n_cls], axis=1)
         else:
-            part = np.broadcast_to(np.arange(n_ref), sim.shape)
-        at = np.arange(len(sim))[:, None]
-        out[s : s + block] = part[at, np.argsort(-sim[at, part], axis=1)]
+            stacked = np.concatenate([labels[v] for v in variants], axis=1)
+            means = (neighbours @ stacked) / k
+            width = labels[variants[0]].shape[1]
+            for i, v in enumerate(variants):
+                out[v] = means[:, i * width : (i + 1) * width]
     return out
 
 
@@ -595,18 +595,18 @@ def _decode_knn(
     fold_of = np.searchsorted(task.edges, rows, side="right") - 1
     per_fold = np.bincount(fold_of, minlength=n_folds)
     grid = _knn_grid(k_grid, int(len(rows) - per_fold.max()))
-    data = _unit_rows(take_rows(x_train, rows, chunk_size))
+    data = unit_rows(take_rows(x_train, rows, chunk_size))
     labels = [y[rows] for y in ys]
     # every variant side by side: continuous (rows, variants · L), discrete (rows, variants)
     stacked = np.concatenate([y.reshape(len(rows), -1) for y in labels], axis=1)
     fold_scores = np.empty((len(ys), n_folds, len(grid)))
-    key = (id(x_train), task.n_train, cap, int(knn_seed), n_folds, int(grid[-1]))
+    key = (id(x_train), task.n_train, cap, int(knn_seed), n_folds, tuple(grid.tolist()))
     cached = None if cache is None else cache.get(key)
     neighbours = []
     for f in range(n_folds):
         query = fold_of == f
         if cached is None:
-            idx = _cosine_neighbours(data[~query], data[query], int(grid[-1]))
+            idx = cosine_neighbours(data[~query], data[query], grid)
         else:
             idx = cached[f]
         neighbours.append(idx)
@@ -617,9 +617,9 @@ def _decode_knn(
     chosen = [int(grid[int(np.argmax(s.mean(axis=0)))]) for s in fold_scores]
     preds: list[list[np.ndarray]] = [[] for _ in ys]
     for _, _, chunk in iter_chunks(x_test, chunk_size, name="X_test"):
-        neigh = _cosine_neighbours(data, _unit_rows(chunk), max(chosen))
-        for v, y in enumerate(labels):
-            preds[v].append(_knn_predict(neigh, y, chosen[v], task))
+        neigh = cosine_neighbours(data, unit_rows(chunk), chosen)
+        for v, pred in enumerate(_knn_predict(neigh, labels, chosen, task)):
+            preds[v].append(pred)
     out = [(chosen[v], fold_scores[v], np.concatenate(preds[v], axis=0)) for v in range(len(ys))]
     return grid, out, len(rows)
 
@@ -958,8 +958,6 @@ def _decode_variants(
 
 #: Cap on the kNN training rows used by the workflow (see :func:`knn_subsample`).
 DEFAULT_KNN_MAX_SAMPLES = 20_000
-#: Memory (MiB) sklearn may use per block of the kNN distance matrix.
-KNN_WORKING_MEMORY_MIB = 64
 
 
 def decode(
@@ -1004,7 +1002,7 @@ def decode(
       chunk. The neighbour lists do not depend on the labels, so they are searched once per
       fold (and once for the test rows) for the decoding and all its controls. Memory
       ``O(n_reference · (d + max k))`` plus one block of distances
-      (``KNN_WORKING_MEMORY_MIB``).
+      (:data:`cebra_lens_core.metrics.neighbours.WORKING_MEMORY_MIB`).
 
     Args:
         X_train: ``(n_train, d)`` activations of the training split (rows in time order).

@@ -257,6 +257,33 @@ def test_knn_cap_subsample_is_stratified_by_fold_and_cv_matches_brute_force() ->
         knn_subsample(300, 4)
 
 
+@pytest.mark.parametrize("discrete", [False, True])
+def test_knn_on_thousands_of_references_equals_sklearn_with_its_controls(discrete: bool) -> None:
+    """Enough reference rows for the float32 screen of metrics.neighbours (float32
+    activations, as a store holds): fold scores, choice and predictions as sklearn's
+    brute force, for the decoding and a shuffled control from the same searches."""
+    rng = np.random.default_rng(11)
+    n = 7000
+    z = rng.uniform(-1, 1, size=(n, 2))
+    x = (np.tanh(z @ rng.normal(size=(2, 12))) + 0.3 * rng.normal(size=(n, 12))).astype(np.float32)
+    y = (z[:, 0] > 0).astype(int) + (z[:, 1] > 0.5) if discrete else z
+    x_tr, y_tr, x_te, y_te = x[:6000], y[:6000], x[6000:], y[6000:]
+    ks = (1, 4, 16, 64, 256)
+    res = decode(x_tr, y_tr, x_te, y_te, "knn", k_grid=ks, shuffle_seeds=[2])
+    expected = _brute_cv(x_tr.astype(np.float64), y_tr, ks, lambda c: _knn(c, discrete), discrete)
+    np.testing.assert_allclose(res.fold_scores, expected, rtol=1e-10, atol=1e-12)
+    final = _knn(res.param, discrete).fit(x_tr.astype(np.float64), y_tr).predict(x_te)
+    control = res.controls[0]
+    shuffled = shuffle_training_labels(y_tr, "permutation", seed=2)[0]
+    final_control = _knn(control.param, discrete).fit(x_tr.astype(np.float64), shuffled)
+    if discrete:
+        np.testing.assert_array_equal(res.predictions, final)
+        np.testing.assert_array_equal(control.predictions, final_control.predict(x_te))
+    else:
+        np.testing.assert_allclose(res.predictions, final, atol=1e-12)
+        np.testing.assert_allclose(control.predictions, final_control.predict(x_te), atol=1e-12)
+
+
 def test_cv_prefers_small_k_clean_and_large_k_noisy() -> None:
     x, z = manifold(seed=5, noise=0.0)  # noise-free: the nearest neighbour is best
     clean = decode(*split(x, z), "knn", k_grid=(1, 50))
