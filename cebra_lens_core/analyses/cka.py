@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -164,6 +165,8 @@ def cka_rows_for_pairs(
         offsets[n] = (len(layers), variables)
         layers += [selected[n][v] for v in variables]
         labels += [f"{n}:{v}" for v in variables]
+    if sum(layer.size * 4 for layer in layers) <= _IN_MEMORY_BYTES:  # float32 stores
+        layers = [np.asarray(layer.values) for layer in layers]  # read once, not per pass
     rows = []
     for kind in kinds:
         log.info(
@@ -192,7 +195,9 @@ def cka_rows_for_pairs(
             block = result.values[start_a : start_a + len(vars_a), start_b : start_b + len(vars_b)]
             rows += _matrix_rows(block, int(result.n_samples), kind, dataset, selected[a], a, b)
     if boot is not None or nulls is not None:
-        rows = _add_statistics(rows, selected, offsets, pairs, kinds, boot, nulls, chunk_size)
+        rows = _add_statistics(
+            rows, selected, layers, offsets, pairs, kinds, boot, nulls, chunk_size
+        )
     for n in dict.fromkeys(a for a, b in pairs if a == b):
         rows += reference_cka_rows(selected[n], n, kinds, chunk_size, rbf_max_samples, seed)
     return make_rows(rows)
@@ -254,6 +259,7 @@ _IN_MEMORY_BYTES = 1 << 30
 def _add_statistics(
     rows: list[dict],
     selected: Mapping[str, xr.Dataset],
+    layers: Sequence[Any],
     offsets: Mapping[str, tuple[int, list[str]]],
     pairs: Sequence[tuple[str, str]],
     kinds: Sequence[str],
@@ -261,17 +267,12 @@ def _add_statistics(
     nulls: NullOptions | None,
     chunk_size: int,
 ) -> list[dict]:
-    """Fill ``ci_low``/``ci_high`` of the CKA rows and append the null rows."""
-    size = sum(selected[n][v].size * 4 for n in selected for v in offsets[n][1])  # float32 stores
-    cache: dict[str, list] = {}
+    """Fill ``ci_low``/``ci_high`` of the CKA rows and append the null rows (``layers``: the
+    stacked layers of every store, in memory when they fit in ``_IN_MEMORY_BYTES``)."""
 
     def layers_of(name: str) -> list:
-        if name not in cache:
-            views = [selected[name][v] for v in offsets[name][1]]
-            cache[name] = (
-                [np.asarray(v.values) for v in views] if size <= _IN_MEMORY_BYTES else views
-            )
-        return cache[name]
+        start, variables = offsets[name]
+        return list(layers[start : start + len(variables)])
 
     index = {
         (r["model"], r["other_model"], r["variant"], r["layer"], r["other_layer"]): r for r in rows
@@ -285,21 +286,19 @@ def _add_statistics(
         layer_pairs = None
         if nulls is not None and not same and nulls.layers == "corresponding":
             layer_pairs = corresponding_layers(names_a, names_b)
-        for kind in kinds:
-            if kind not in ("linear", "debiased"):
-                continue
-            log.info("%s CKA statistics %s vs %s", kind, a, b)
-            stats = cka_pair_statistics(
-                layers_of(a),
-                None if same else layers_of(b),
-                kind,
-                bootstrap=boot,
-                null=None if same else nulls,
-                names_a=[f"{a}:{v}" for v in va],
-                names_b=None if same else [f"{b}:{v}" for v in vb],
-                layer_pairs=layer_pairs,
-                chunk_size=chunk_size,
-            )
+        log.info("CKA statistics %s vs %s (%s)", a, b, ", ".join(kinds))
+        per_kind = cka_pair_statistics(
+            layers_of(a),
+            None if same else layers_of(b),
+            kinds,
+            bootstrap=boot,
+            null=None if same else nulls,
+            names_a=[f"{a}:{v}" for v in va],
+            names_b=None if same else [f"{b}:{v}" for v in vb],
+            layer_pairs=layer_pairs,
+            chunk_size=chunk_size,
+        )
+        for kind, stats in per_kind.items():
             if "low" in stats:
                 for i in range(len(va)):
                     for j in range(len(vb)):

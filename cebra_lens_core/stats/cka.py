@@ -73,7 +73,6 @@ from typing import Any, Literal
 
 import numpy as np
 
-from cebra_lens_core.metrics.cka import StackedCovariance, cka_from_covariance
 from cebra_lens_core.metrics.streaming import (
     DEFAULT_CHUNK_ROWS,
     check_finite,
@@ -151,7 +150,8 @@ def _global_means(
 
 
 def _needed_entries(offsets: np.ndarray, n_a: int, cross: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Upper-triangle entries of the stacked scatter that the CKA values need.
+    """Upper-triangle entries of the stacked scatter that the CKA values need, grouped by
+    layer pair.
 
     Within one list every block ``G_ij`` (``i <= j``) is needed; across two lists only the
     diagonal blocks ``G_ii`` (self terms) and the cross blocks ``G_ab``. Other blocks are
@@ -162,7 +162,9 @@ def _needed_entries(offsets: np.ndarray, n_a: int, cross: bool) -> tuple[np.ndar
     r, c = np.triu_indices(width)
     li, lj = layer_of[r], layer_of[c]
     keep = np.ones(len(r), dtype=bool) if not cross else (li == lj) | ((li < n_a) & (lj >= n_a))
-    return r[keep].astype(np.intp), c[keep].astype(np.intp)
+    # grouped by layer pair (i, j), row-major inside: the replicates sum each pair's entries
+    order = np.argsort(li[keep] * len(offsets) + lj[keep], kind="stable")
+    return r[keep][order].astype(np.intp), c[keep][order].astype(np.intp)
 
 
 def _block_moments(
@@ -225,53 +227,87 @@ def _block_moments(
     return _BlockMoments(counts, sums, scatter, ent_r, ent_c, offsets, mean, qq, qsum, qu)
 
 
-def _replicate_covariance(
-    mom: _BlockMoments, w: np.ndarray, entries: np.ndarray, row_norms: bool
-) -> StackedCovariance:
-    """:class:`StackedCovariance` of one replicate with block counts ``w`` (see module doc).
+def _normalised(hsic: np.ndarray, sel: tuple[slice, slice]) -> np.ndarray:
+    """``HSIC_ij / sqrt(HSIC_ii HSIC_jj)`` of ``R × L × L`` HSIC (NaN for a layer whose
+    self-term is ``<= 0``; 1 on its diagonal otherwise), the ``sel`` block."""
+    n_layers = hsic.shape[1]
+    self_terms = np.diagonal(hsic, axis1=1, axis2=2)
+    ok = self_terms > 0.0
+    norm = np.sqrt(np.where(ok, self_terms, 1.0))
+    out = hsic / (norm[:, :, None] * norm[:, None, :])
+    out[~ok[:, :, None] | ~ok[:, None, :]] = np.nan
+    out[np.eye(n_layers, dtype=bool)[None] & ok[:, :, None]] = 1.0
+    return out[:, sel[0], sel[1]]
 
-    ``entries`` are the replicate's summed scatter entries ``Σ_k w_k S_k`` at
-    ``(mom.rows, mom.cols)``; blocks that are not stored stay zero (unused).
+
+def _replicate_cka(
+    mom: _BlockMoments,
+    w: np.ndarray,
+    entries: np.ndarray,
+    kinds: Sequence[str],
+    sel: tuple[slice, slice],
+) -> dict[str, np.ndarray]:
+    """CKA (``kind -> R × rows × cols``) of ``R`` replicates with block counts ``w`` (``R × K``) at
+    once, from the per-block moments (module docstring), without a ``D × D`` matrix.
+
+    ``entries`` (``R × P``) are the replicates' summed scatter entries ``Σ_k w_k S_k`` at
+    ``(mom.rows, mom.cols)``. The centred entries ``G_p = S_p − a_r a_c / n`` are squared
+    and summed per layer pair (``||G_ij||_F²``; an off-diagonal entry of a diagonal block
+    twice); the debiased terms follow the module docstring with the same per-pair sums.
+    CKA is then ``HSIC_ij / sqrt(HSIC_ii HSIC_jj)`` as in
+    :func:`~cebra_lens_core.metrics.cka.cka_from_covariance` (NaN for a layer whose
+    self-term is ``<= 0``).
     """
-    n = float(w @ mom.counts)
-    a = w @ mom.sums
-    delta = a / n
-    width = len(a)
-    scatter_sum = np.zeros((width, width))
-    scatter_sum[mom.rows, mom.cols] = entries
-    scatter_sum[mom.cols, mom.rows] = entries
-    gram = scatter_sum - np.outer(a, delta)
-    gram = 0.5 * (gram + gram.T)
-    rr = rs = None
-    if row_norms:
-        offsets = mom.offsets
-        lo = offsets[:-1]
-        qq = np.tensordot(w, mom.qq, axes=1)
-        qsum = w @ mom.qsum
-        qu = np.tensordot(w, mom.qu, axes=1)  # (L, D)
-        c = np.add.reduceat(delta * delta, lo)
-        m = np.add.reduceat(qu * delta, lo, axis=1)  # M_ij = qu[i, cols_j]·δ^j
-        e = np.add.reduceat(
-            np.add.reduceat(scatter_sum * np.outer(delta, delta), lo, axis=0), lo, axis=1
+    offsets = mom.offsets
+    n_layers = len(offsets) - 1
+    lo = offsets[:-1]
+    layer_of = np.repeat(np.arange(n_layers), np.diff(offsets))
+    li, lj = layer_of[mom.rows], layer_of[mom.cols]
+    twice = np.where((li == lj) & (mom.rows != mom.cols), 2.0, 1.0)
+    pair = li * n_layers + lj  # non-decreasing: entries are grouped by pair
+    starts = np.flatnonzero(np.r_[True, np.diff(pair) != 0])
+    pairs = pair[starts]
+    n = w @ mom.counts  # (R,)
+    a = w @ mom.sums  # (R, D)
+    delta = a / n[:, None]
+    g = entries - a[:, mom.rows] * delta[:, mom.cols]  # centred entries (R, P)
+    hsic = np.zeros((len(w), n_layers * n_layers))
+    hsic[:, pairs] = np.add.reduceat(g * g * twice, starts, axis=1)
+    hsic = hsic.reshape(len(w), n_layers, n_layers)
+    hsic = hsic + np.triu(hsic, 1).transpose(0, 2, 1)  # ||G_ij||² = ||G_ji||²
+    out = {}
+    if "linear" in kinds:
+        out["linear"] = _normalised(hsic, sel)
+    if "debiased" in kinds:
+        e = np.zeros((len(w), n_layers * n_layers))
+        e[:, pairs] = np.add.reduceat(
+            entries * delta[:, mom.rows] * delta[:, mom.cols] * twice, starts, axis=1
         )
+        e = e.reshape(hsic.shape)
+        e = e + np.triu(e, 1).transpose(0, 2, 1)
+        qq = np.tensordot(w, mom.qq, axes=1)  # (R, L, L)
+        qsum = w @ mom.qsum  # (R, L)
+        qu = np.tensordot(w, mom.qu, axes=1)  # (R, L, D)
+        c = np.add.reduceat(delta * delta, lo, axis=1)  # (R, L)
+        m = np.add.reduceat(qu * delta[:, None, :], lo, axis=2)  # M_ij = V[i, cols_j]·δ^j
+        outer = np.einsum
         rr = (
             qq
-            - 2.0 * (m + m.T)
+            - 2.0 * (m + m.transpose(0, 2, 1))
             + 4.0 * e
-            + np.outer(qsum, c)
-            + np.outer(c, qsum)
-            - 3.0 * n * np.outer(c, c)
+            + outer("ri,rj->rij", qsum, c)
+            + outer("ri,rj->rij", c, qsum)
+            - 3.0 * n[:, None, None] * outer("ri,rj->rij", c, c)
         )
-        rr = 0.5 * (rr + rr.T)
-        rs = np.add.reduceat(np.diag(gram), lo)  # Σ_t r_i(t) = tr(G_ii)
-    return StackedCovariance(
-        scatter=gram,
-        means=mom.means + delta,
-        offsets=mom.offsets,
-        n_samples=int(round(n)),
-        row_norm_products=rr,
-        row_norm_sums=rs,
-    )
+        diagonal = mom.rows == mom.cols
+        per_layer = layer_of[mom.rows[diagonal]][:, None] == np.arange(n_layers)[None, :]
+        rs = g[:, diagonal] @ per_layer  # Σ_t r_i(t) = tr(G_ii)
+        nn = np.round(n)[:, None, None]
+        unbiased = (
+            hsic - (nn / (nn - 2.0)) * rr + outer("ri,rj->rij", rs, rs) / ((nn - 1.0) * (nn - 2.0))
+        )
+        out["debiased"] = _normalised(0.5 * (unbiased + unbiased.transpose(0, 2, 1)), sel)
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -360,10 +396,42 @@ def cka_bootstrap(
             ``block_length`` not in ``[1, T]``; ``n_resamples < 1``; unknown ``kind``;
             fewer than 2 (linear) / 4 (debiased) rows; statistics above ``max_block_bytes``.
     """
-    if kind not in ("linear", "debiased"):
-        raise ValueError(
-            f"unknown CKA kind {kind!r} for the bootstrap; valid: 'linear', 'debiased'"
-        )
+    return _bootstrap_kinds(
+        layers_a,
+        layers_b,
+        block_length,
+        n_resamples,
+        seed,
+        [kind],
+        confidence=confidence,
+        chunk_size=chunk_size,
+        max_block_bytes=max_block_bytes,
+        names_a=names_a,
+        names_b=names_b,
+    )[kind]
+
+
+def _bootstrap_kinds(
+    layers_a: Sequence[Any],
+    layers_b: Sequence[Any] | None,
+    block_length: int,
+    n_resamples: int,
+    seed: int,
+    kinds: Sequence[str],
+    *,
+    confidence: float,
+    chunk_size: int,
+    max_block_bytes: int,
+    names_a: Sequence[str] | None,
+    names_b: Sequence[str] | None,
+) -> dict[str, CKABootstrapResult]:
+    """:func:`cka_bootstrap` of several kinds from one pass (the same blocks, draws and
+    centred scatter entries; the debiased terms only when asked for)."""
+    for kind in kinds:
+        if kind not in ("linear", "debiased"):
+            raise ValueError(
+                f"unknown CKA kind {kind!r} for the bootstrap; valid: 'linear', 'debiased'"
+            )
     c = check_confidence(confidence)
     la = check_layers(layers_a, "layers_a")
     lb = [] if layers_b is None else check_layers(layers_b, "layers_b")
@@ -373,11 +441,14 @@ def cka_bootstrap(
         raise ValueError(f"got {len(names)} layer names for {len(la) + len(lb)} layers")
     layers = la + lb
     n_time = check_same_time(layers, names)
-    min_rows = 4 if kind == "debiased" else 2
-    if n_time < min_rows:
-        raise ValueError(f"{kind} CKA needs at least {min_rows} time points (rows), got {n_time}")
+    for kind in kinds:
+        min_rows = 4 if kind == "debiased" else 2
+        if n_time < min_rows:
+            raise ValueError(
+                f"{kind} CKA needs at least {min_rows} time points (rows), got {n_time}"
+            )
     edges, draws = nonoverlapping_block_draws(n_time, block_length, n_resamples, seed)
-    row_norms = kind == "debiased"
+    row_norms = "debiased" in kinds
     mom = _block_moments(
         layers,
         names,
@@ -391,21 +462,37 @@ def cka_bootstrap(
     n_a = len(la)
     sel = (slice(0, n_a), slice(n_a, None)) if lb else (slice(None), slice(None))
 
-    def cka_of(w: np.ndarray, entries: np.ndarray) -> np.ndarray:
-        cov = _replicate_covariance(mom, w, entries, row_norms)
-        return cka_from_covariance(cov, kind, rows=sel[0], cols=sel[1])
-
     n_blocks = len(edges) - 1
     n_entries = mom.scatter.shape[1]
-    estimate = cka_of(np.ones(n_blocks), mom.scatter.sum(axis=0))
+    ones = np.ones((1, n_blocks))
+    estimates = _replicate_cka(mom, ones, mom.scatter.sum(axis=0)[None], kinds, sel)
     counts = block_weights(draws, n_blocks)
-    step = max(1, _REPLICATE_BUFFER_BYTES // (8 * n_entries))
-    reps = np.empty((counts.shape[0],) + estimate.shape)
+    step = max(1, _REPLICATE_BUFFER_BYTES // (8 * 4 * n_entries))
+    reps = {k: np.empty((counts.shape[0],) + estimates[k].shape[1:]) for k in kinds}
     for start in range(0, counts.shape[0], step):
         w = counts[start : start + step]
-        sums = w @ mom.scatter  # (replicates, entries): one GEMM for the chunk
-        for i in range(w.shape[0]):
-            reps[start + i] = cka_of(w[i], sums[i])
+        # (replicates, entries): one GEMM, then every replicate's CKA at once
+        for k, values in _replicate_cka(mom, w, w @ mom.scatter, kinds, sel).items():
+            reps[k][start : start + len(w)] = values
+    return {
+        k: _bootstrap_result(
+            estimates[k][0], reps[k], k, c, block_length, seed, edges, draws, n_time
+        )
+        for k in kinds
+    }
+
+
+def _bootstrap_result(
+    estimate: np.ndarray,
+    reps: np.ndarray,
+    kind: str,
+    c: float,
+    block_length: int,
+    seed: int,
+    edges: np.ndarray,
+    draws: np.ndarray,
+    n_time: int,
+) -> CKABootstrapResult:
     low, high = percentile_interval(reps, c)
     return CKABootstrapResult(
         estimate=estimate,
@@ -428,6 +515,18 @@ def cka_bootstrap(
 # --------------------------------------------------------------------------------------
 
 
+def _check_layer_pairs(
+    pairs: Sequence[tuple[int, int]] | None, n_a: int, n_b: int
+) -> list[tuple[int, int]]:
+    if pairs is None:
+        return [(i, j) for i in range(n_a) for j in range(n_b)]
+    out = [(int(i), int(j)) for i, j in pairs]
+    bad = [(i, j) for i, j in out if not (0 <= i < n_a and 0 <= j < n_b)]
+    if bad:
+        raise ValueError(f"layer pairs {bad} out of range for {n_a} x {n_b} layers")
+    return out
+
+
 def cka_shift_null(
     layers_a: Sequence[Any],
     layers_b: Sequence[Any],
@@ -439,14 +538,17 @@ def cka_shift_null(
     quantile: float = 0.95,
     names_a: Sequence[str] | None = None,
     names_b: Sequence[str] | None = None,
+    layer_pairs: Sequence[tuple[int, int]] | None = None,
 ) -> NullResult:
     """Circular time-shift null of the layer × layer CKA between two models.
 
     All layers of model B are rolled by the same offset ``s`` (uniform integer in
     ``[min_shift, T − min_shift]``), ``n_null`` times; only the cross block of the stacked
-    scatter changes (``O(T D_a D_b)`` per shift, see the module docstring) and the CKA is
-    formed with :func:`~cebra_lens_core.metrics.cka.cka_from_covariance`. The data are held
-    in memory as centred float64 (``8 T (D_a + D_b)`` bytes).
+    scatter changes (``O(T d_i d_j)`` per shift and layer pair, see the module docstring):
+    ``CKA_ij = HSIC(G_ij) / sqrt(HSIC(G_ii) HSIC(G_jj))`` with the HSIC of
+    :mod:`cebra_lens_core.metrics.cka` (linear: ``||G_ij||_F²``; debiased:
+    :func:`~cebra_lens_core.metrics.cka.debiased_hsic`), the self-terms computed once. The
+    data are held in memory as centred float64 (``8 T (D_a + D_b)`` bytes).
 
     Args:
         layers_a, layers_b: sequences of ``(T, d)`` arrays of the two models (same ``T``).
@@ -457,6 +559,8 @@ def cka_shift_null(
         kind: ``"linear"`` or ``"debiased"``.
         quantile: the null quantile reported (default 0.95).
         names_a, names_b: layer names for error messages.
+        layer_pairs: only these ``(i, j)`` (default: every pair); the others are NaN. A
+            pair's null does not depend on the other pairs (the shifts come from ``seed``).
 
     Returns:
         :class:`NullResult` with ``(La, Lb)`` observed, p-values and null quantiles,
@@ -464,10 +568,41 @@ def cka_shift_null(
 
     Raises:
         ValueError: layers not 2-D, of different ``T`` or holding NaN/inf; ``n_null < 1``;
-            ``min_shift`` outside ``[1, T/2]``; unknown ``kind``; too few rows.
+            ``min_shift`` outside ``[1, T/2]``; unknown ``kind``; too few rows; a layer
+            pair out of range.
     """
-    if kind not in ("linear", "debiased"):
-        raise ValueError(f"unknown CKA kind {kind!r} for the null; valid: 'linear', 'debiased'")
+    return _shift_null_kinds(
+        layers_a,
+        layers_b,
+        n_null,
+        seed,
+        min_shift,
+        [kind],
+        quantile=quantile,
+        names_a=names_a,
+        names_b=names_b,
+        layer_pairs=layer_pairs,
+    )[kind]
+
+
+def _shift_null_kinds(
+    layers_a: Sequence[Any],
+    layers_b: Sequence[Any],
+    n_null: int,
+    seed: int,
+    min_shift: int | None,
+    kinds: Sequence[str],
+    *,
+    quantile: float,
+    names_a: Sequence[str] | None,
+    names_b: Sequence[str] | None,
+    layer_pairs: Sequence[tuple[int, int]] | None,
+) -> dict[str, NullResult]:
+    """:func:`cka_shift_null` of several kinds from one pass (the cross-scatter block of a
+    shift is shared; the debiased kind adds its row-norm terms)."""
+    for kind in kinds:
+        if kind not in ("linear", "debiased"):
+            raise ValueError(f"unknown CKA kind {kind!r} for the null; valid: 'linear', 'debiased'")
     if not 0.0 < float(quantile) < 1.0:
         raise ValueError(f"quantile must be in (0, 1), got {quantile}")
     if layers_b is None:
@@ -478,62 +613,75 @@ def cka_shift_null(
     names += list(names_b) if names_b else [f"layers_b[{j}]" for j in range(len(lb))]
     layers = la + lb
     n_time = check_same_time(layers, names)
-    min_rows = 4 if kind == "debiased" else 2
-    if n_time < min_rows:
-        raise ValueError(f"{kind} CKA needs at least {min_rows} time points (rows), got {n_time}")
+    for kind in kinds:
+        min_rows = 4 if kind == "debiased" else 2
+        if n_time < min_rows:
+            raise ValueError(
+                f"{kind} CKA needs at least {min_rows} time points (rows), got {n_time}"
+            )
     n_null = check_int(n_null, "n_null", 1)
     seed = check_seed(seed)
     shifts = shift_offsets(n_time, n_null, min_shift, np.random.default_rng(seed))
+    pairs = _check_layer_pairs(layer_pairs, len(la), len(lb))
 
     data = [_read(a, 0, n_time, name) for a, name in zip(layers, names, strict=True)]
     z = np.concatenate(data, axis=1)
     del data
-    means = z.mean(axis=0)
-    z -= means
+    z -= z.mean(axis=0)
     widths = [int(a.shape[1]) for a in layers]
     offsets = np.concatenate([[0], np.cumsum(widths)]).astype(np.intp)
-    n_a, d_a = len(la), int(offsets[len(la)])
-    za, zb = z[:, :d_a], z[:, d_a:]
-    gram = z.T @ z
-    r = rr = rs = None
-    if kind == "debiased":
-        r = np.add.reduceat(z * z, offsets[:-1], axis=1)  # (T, L)
-        rr = r.T @ r
-        rs = r.sum(axis=0)
-    sel = (slice(0, n_a), slice(n_a, None))
+    n_a, n_b = len(la), len(layers) - len(la)
+    cols = [z[:, offsets[i] : offsets[i + 1]] for i in range(len(layers))]
+    n = float(n_time)
+    r = np.add.reduceat(z * z, offsets[:-1], axis=1) if "debiased" in kinds else None  # (T, L)
+    rs = r.sum(axis=0) if r is not None else np.zeros(len(layers))
 
-    def cka_at(cross: np.ndarray, rr_cross: np.ndarray | None) -> np.ndarray:
-        g = gram.copy()
-        g[:d_a, d_a:] = cross
-        g[d_a:, :d_a] = cross.T
-        p = None
-        if rr is not None:
-            p = rr.copy()
-            p[:n_a, n_a:] = rr_cross
-            p[n_a:, :n_a] = rr_cross.T  # type: ignore[union-attr]
-        cov = StackedCovariance(
-            scatter=g,
-            means=means,
-            offsets=offsets,
-            n_samples=n_time,
-            row_norm_products=p,
-            row_norm_sums=rs,
+    def debias(sq_norm: np.ndarray, rr: np.ndarray, i: int, j: int) -> np.ndarray:
+        """Debiased HSIC from ||G_ij||_F² and Σ_t r_i r_j (debiased_hsic)."""
+        return sq_norm - (n / (n - 2.0)) * rr + rs[i] * rs[j] / ((n - 1.0) * (n - 2.0))
+
+    self_terms = {k: np.empty(len(layers)) for k in kinds}
+    for i, x in enumerate(cols):
+        gram = x.T @ x
+        sq_norm = np.array([np.einsum("ij,ij->", gram, gram)])
+        for kind in kinds:
+            value = sq_norm if kind == "linear" else debias(sq_norm, r[:, i] @ r[:, i], i, i)
+            self_terms[kind][i] = value[0]
+
+    def cka_shifted(i: int, j: int, offsets_: np.ndarray) -> dict[str, np.ndarray]:
+        """CKA of layer ``i`` of A with layer ``j`` of B rolled by each of ``offsets_`` rows
+        (B's rows stacked twice: the rolled layer is a contiguous view, one GEMM a shift)."""
+        twice = np.concatenate([cols[n_a + j], cols[n_a + j]])
+        r_twice = None if r is None else np.concatenate([r[:, n_a + j], r[:, n_a + j]])
+        xt = np.ascontiguousarray(cols[i].T)
+        sq_norm, rr = np.empty(len(offsets_)), np.empty(len(offsets_))
+        for k, s in enumerate(offsets_):
+            window = slice(n_time - int(s), 2 * n_time - int(s))  # row t: y[(t − s) mod T]
+            gram = xt @ twice[window]
+            sq_norm[k] = np.einsum("ij,ij->", gram, gram)
+            if r_twice is not None:
+                rr[k] = r[:, i] @ r_twice[window]
+        out = {}
+        for kind in kinds:
+            terms = self_terms[kind]
+            value = sq_norm if kind == "linear" else debias(sq_norm, rr, i, n_a + j)
+            if terms[i] > 0.0 and terms[n_a + j] > 0.0:
+                out[kind] = value / float(np.sqrt(terms[i]) * np.sqrt(terms[n_a + j]))
+            else:
+                out[kind] = np.full(len(offsets_), np.nan)
+        return out
+
+    observed = {k: np.full((n_a, n_b), np.nan) for k in kinds}
+    null = {k: np.full((n_null, n_a, n_b), np.nan) for k in kinds}
+    for i, j in pairs:
+        for kind, values in cka_shifted(i, j, np.r_[0, shifts].astype(np.intp)).items():
+            observed[kind][i, j], null[kind][:, i, j] = values[0], values[1:]
+    return {
+        k: NullResult.from_draws(
+            observed[k], null[k], quantile=quantile, seed=seed, method=k, shifts=shifts
         )
-        return cka_from_covariance(cov, kind, rows=sel[0], cols=sel[1])
-
-    observed = cka_at(gram[:d_a, d_a:], None if rr is None else rr[:n_a, n_a:])
-    null = np.empty((n_null,) + observed.shape)
-    for k, s in enumerate(shifts):
-        s = int(s)
-        cross = za[s:].T @ zb[: n_time - s] + za[:s].T @ zb[n_time - s :]
-        rc = None
-        if r is not None:
-            ra, rb = r[:, :n_a], r[:, n_a:]
-            rc = ra[s:].T @ rb[: n_time - s] + ra[:s].T @ rb[n_time - s :]
-        null[k] = cka_at(cross, rc)
-    return NullResult.from_draws(
-        observed, null, quantile=quantile, seed=seed, method=kind, shifts=shifts
-    )
+        for k in kinds
+    }
 
 
 # --------------------------------------------------------------------------------------
@@ -557,7 +705,7 @@ def _cka_block_length(layers: Sequence[Any], n_rows: int, length: int, n_a: int)
 def cka_pair_statistics(
     layers_a: Sequence[Any],
     layers_b: Sequence[Any] | None,
-    kind: str,
+    kinds: Sequence[str],
     *,
     bootstrap: BootstrapOptions | None,
     null: NullOptions | None,
@@ -565,23 +713,26 @@ def cka_pair_statistics(
     names_b: Sequence[str] | None,
     layer_pairs: Sequence[tuple[int, int]] | None = None,
     chunk_size: int = DEFAULT_CHUNK_ROWS,
-) -> dict[str, Any]:
-    """Bootstrap interval and shift-null p-values of the CKA of one pair of stores.
+) -> dict[str, dict[str, Any]]:
+    """Bootstrap interval and shift-null p-values of the CKA of one pair of stores, for
+    every kind in one pass over the data (shared blocks, draws, shifts and cross-scatter
+    blocks).
 
     Args:
         layers_a, layers_b: the two stores' layers on the same rows (``layers_b`` ``None``:
             a store with itself; no null then).
-        kind: ``"linear"`` or ``"debiased"`` (``"rbf"`` gets neither).
+        kinds: of ``"linear"``, ``"debiased"`` (``"rbf"`` gets neither).
         layer_pairs: null only for these ``(i, j)`` (default: all pairs); the shifts are the
             same for every pair (same seed), so a pair's p-value does not depend on the others.
 
     Returns:
-        ``{"low", "high"}`` ``(La, Lb)`` interval bounds and ``"block_length"`` when
-        bootstrapped; ``{"p_value", "null_quantile"}`` dicts ``(i, j) -> float`` and
-        ``"n_null"`` when a null was drawn.
+        per kind: ``{"low", "high"}`` ``(La, Lb)`` interval bounds and ``"block_length"``
+        when bootstrapped; ``{"p_value", "null_quantile"}`` dicts ``(i, j) -> float`` and
+        ``"n_null"`` when a null was drawn (``{}`` for a kind without statistics).
     """
-    out: dict[str, Any] = {}
-    if kind not in ("linear", "debiased"):
+    out: dict[str, dict[str, Any]] = {k: {} for k in kinds}
+    kinds = [k for k in kinds if k in ("linear", "debiased")]
+    if not kinds:
         return out
     n_rows = int(layers_a[0].shape[0])
     all_layers = list(layers_a) + list(layers_b or [])
@@ -589,53 +740,37 @@ def cka_pair_statistics(
         length = _cka_block_length(all_layers, n_rows, bootstrap.length_for(n_rows), len(layers_a))
         if length > bootstrap.length_for(n_rows):
             log.info("CKA bootstrap: blocks of %d rows (memory cap)", length)
-        res = cka_bootstrap(
+        boots = _bootstrap_kinds(
             layers_a,
             layers_b,
             length,
             bootstrap.n_resamples,
             bootstrap.seed,
-            kind,  # type: ignore[arg-type]
+            kinds,
             confidence=bootstrap.confidence,
             chunk_size=chunk_size,
+            max_block_bytes=DEFAULT_MAX_BLOCK_BYTES,
             names_a=names_a,
             names_b=names_b,
         )
-        out.update(low=res.low, high=res.high, block_length=length)
+        for kind, res in boots.items():
+            out[kind].update(low=res.low, high=res.high, block_length=length)
     if null is not None and layers_b is not None:
-        min_shift = null.min_shift(n_rows)
-        pairs = layer_pairs
-        p, q = {}, {}
-        if pairs is None:
-            res = cka_shift_null(
-                layers_a,
-                layers_b,
-                null.n_permutations,
-                null.seed,
-                min_shift,
-                kind,  # type: ignore[arg-type]
-                quantile=null.quantile,
-                names_a=names_a,
-                names_b=names_b,
-            )
-            for i in range(len(layers_a)):
-                for j in range(len(layers_b)):
-                    p[(i, j)] = float(res.p_value[i, j])
-                    q[(i, j)] = float(res.null_quantile[i, j])
-        else:
-            for i, j in pairs:
-                res = cka_shift_null(
-                    [layers_a[i]],
-                    [layers_b[j]],
-                    null.n_permutations,
-                    null.seed,
-                    min_shift,
-                    kind,  # type: ignore[arg-type]
-                    quantile=null.quantile,
-                    names_a=[names_a[i]],
-                    names_b=[names_b[j]] if names_b else None,
-                )
-                p[(i, j)] = float(np.asarray(res.p_value).reshape(-1)[0])
-                q[(i, j)] = float(np.asarray(res.null_quantile).reshape(-1)[0])
-        out.update(p_value=p, null_quantile=q, n_null=null.n_permutations)
+        nulls = _shift_null_kinds(
+            layers_a,
+            layers_b,
+            null.n_permutations,
+            null.seed,
+            null.min_shift(n_rows),
+            kinds,
+            quantile=null.quantile,
+            names_a=names_a,
+            names_b=names_b,
+            layer_pairs=layer_pairs,
+        )
+        pairs = layer_pairs or [(i, j) for i in range(len(layers_a)) for j in range(len(layers_b))]
+        for kind, res in nulls.items():
+            p = {(i, j): float(res.p_value[i, j]) for i, j in pairs}
+            q = {(i, j): float(res.null_quantile[i, j]) for i, j in pairs}
+            out[kind].update(p_value=p, null_quantile=q, n_null=null.n_permutations)
     return out
