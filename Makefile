@@ -8,7 +8,7 @@ PIP     = $(PY) -m pip
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: setup run report test lint dryrun clean bench test-slurm test-browser
+.PHONY: setup run report test lint dryrun clean bench bench-gpu bench-workflow test-slurm test-browser
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,21 @@ test: setup
 # benchmarks against brute-force references -> bench/results.md, bench/results.json (< 15 min)
 bench: setup
 	OMP_NUM_THREADS=1 $(PY) tests/benchmarks/run_all.py
+
+# the workflow's wall time against the number of models: real runs of 5, 20 and 50 small models
+# (about 20 min; too long for `make bench`) -> appended to bench/workflow_scaling.json, panel (b)
+# of bench/scaling.png (redrawn if `make bench` wrote bench/scaling.json).
+# BENCH_WORKFLOW_ARGS: e.g. `--models 5,20`, `--out DIR`, `--dry-run` (plan only, seconds)
+BENCH_WORKFLOW_ARGS ?=
+bench-workflow: setup
+	OMP_NUM_THREADS=1 $(PY) tests/benchmarks/workflow_scaling.py $(BENCH_WORKFLOW_ARGS)
+
+# the GPU cases (CKA, extraction, training, attribution on cuda) as one short script (< 4 min on
+# one GPU) -> bench/gpu.json, bench/gpu.md; exits 2 when no CUDA device is visible.
+# BENCH_GPU_ARGS: e.g. `--out DIR`, `--only cka,extract`, `--dry-run-cpu` (tiny sizes on the CPU)
+BENCH_GPU_ARGS ?=
+bench-gpu: setup
+	OMP_NUM_THREADS=1 $(PY) tests/benchmarks/bench_gpu.py $(BENCH_GPU_ARGS)
 
 # the tiny config on a real single-node SLURM (Debian's slurm-wlm; installs it, runs as root),
 # without and with job accounting, plus a scancel drill -> bench/slurm.json (about 12 min)

@@ -7,8 +7,11 @@
 a brute-force reference (Gram-matrix CKA, scipy ``pdist`` RDMs and distances, sklearn
 decoders on the full data, a plain forward pass), check that the numbers agree and report
 medians and ratios. Any disagreement (``max |diff| > tolerance``) or crash fails the run with
-exit code 1 after the table is written. Scratch data (zarr stores of 10^6 time points, about
-2.5 GB) go to a temporary folder (``--workdir`` to keep them).
+exit code 1 after the table is written. The ``scaling`` case also writes ``scaling.md``,
+``scaling.json`` and ``scaling.png`` next to them (time and memory against T; the workflow
+against the number of models from ``workflow_scaling.json``, see ``make bench-workflow``).
+Scratch data (zarr stores of 10^6 time points, about 2.5 GB) go to a temporary folder
+(``--workdir`` to keep them).
 
 Columns: ``ours (s)`` and ``reference (s)`` are wall times (median of repeats for the small
 cases, one run for the 10^6 cases); ``ratio`` is ``reference / ours`` (how many times faster
@@ -61,6 +64,7 @@ ORDER: list[tuple[str, str]] = [
     ("bench_metrics", "pr_1e6"),
     ("bench_extract", "extract"),
     ("bench_attribution", "attribution"),
+    ("bench_scaling", "scaling"),
     ("bench_workflow", "workflow_plan"),
     ("bench_workflow", "workflow_run"),
 ]
@@ -103,7 +107,9 @@ def run_child(args: argparse.Namespace) -> None:
     from tests.benchmarks.common import Context, peak_rss_mib
 
     module = importlib.import_module(f"tests.benchmarks.{MODULE[args.child]}")
-    extra = {"workflow_models": args.workflow_models} if args.workflow_models else {}
+    extra: dict[str, Any] = {"out": args.out}  # cases that write their own files (scaling)
+    if args.workflow_models:
+        extra["workflow_models"] = args.workflow_models
     ctx = Context(workdir=args.workdir, quick=args.quick, repeats=args.repeats, extra=extra)
     t0 = time.perf_counter()
     rows = module.CASES[args.child](ctx)
@@ -152,7 +158,8 @@ def _run_case(name: str, args: argparse.Namespace, workdir: Path) -> dict[str, A
         "--workdir",
         str(workdir),
     ]
-    cmd += ["--repeats", str(args.repeats)] + (["--quick"] if args.quick else [])
+    cmd += ["--repeats", str(args.repeats), "--out", str(Path(args.out).resolve())]
+    cmd += ["--quick"] if args.quick else []
     if args.workflow_models:
         cmd += ["--workflow-models", str(args.workflow_models)]
     t0 = time.perf_counter()
