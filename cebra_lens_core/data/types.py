@@ -133,6 +133,11 @@ def validate_neural(neural: np.ndarray, *, where: str = "neural data") -> np.nda
         )
     if not np.issubdtype(arr.dtype, np.number):
         raise DataError(f"{where}: neural data must be numeric, got dtype {arr.dtype}")
+    if not np.issubdtype(arr.dtype, np.inexact):
+        return arr  # integer counts are finite
+    # min/max propagate NaN and reach ±inf: two passes without a T × N temporary
+    if np.isfinite(arr.min()) and np.isfinite(arr.max()):
+        return arr
     bad = ~np.isfinite(arr)
     if bad.any():
         t, n = np.argwhere(bad)[0]

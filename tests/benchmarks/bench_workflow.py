@@ -3,6 +3,9 @@
 - ``workflow_plan``: ``snakemake --dry-run`` of a 50-model config (one recording) with CKA
   grouping (``cka.stores_per_job: 16``, 10 CKA jobs) vs without (``stores_per_job: 1``, one job
   per model pair: 1,275 CKA jobs). Target: planning in under 30 s.
+- ``job_startup``: the start-up of one job of every rule (its script's imports and
+  ``setup_job``, in a fresh interpreter, median of 3): target <= 1.5 s for every job that
+  runs no model, which imports neither torch nor cebra.
 - ``workflow_run``: a real run of a small-model config (5 models; 3 in ``--quick``;
   ``--workflow-models N`` for N) with and without CKA grouping, wall time of each and the agreement of their CKA values. The ungrouped
   run has one CKA job per pair (15 for 5 models); each job pays the Python start-up (about
@@ -133,7 +136,75 @@ def case_workflow_run(ctx: Context) -> list[dict]:
     ]
 
 
-CASES = {"workflow_plan": case_workflow_plan, "workflow_run": case_workflow_run}
+#: Scripts of the jobs that run a model (they import torch; every other job must not).
+MODEL_SCRIPTS = ("train_model", "attribution")
+#: Start-up before issue 17 (setup_job imported torch in every job), from the same
+#: measurement: the range over the scripts that run no model.
+STARTUP_BEFORE_S = (1.20, 1.79)
+
+
+def _startup_code(script: Path) -> str:
+    import ast
+
+    tree = ast.parse(script.read_text())
+    imports = [ast.unparse(n) for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    return "\n".join(
+        [
+            *imports,
+            "import sys, types",
+            "from cebra_lens_core.pipeline.job import setup_job",
+            "setup_job(types.SimpleNamespace(threads=1, log=[], rule='noop', config={}, "
+            "params=None))",
+            "print(sorted(m for m in ('torch', 'cebra') if m in sys.modules))",
+        ]
+    )
+
+
+def case_job_startup(ctx: Context) -> list[dict]:
+    import statistics
+
+    times, heavy = {}, {}
+    for script in sorted((REPO / "scripts").glob("*.py")):
+        code, runs = _startup_code(script), []
+        for _ in range(1 if ctx.quick else 3):
+            t0 = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, "-c", code],
+                cwd=REPO,
+                env=_env(),
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            runs.append(time.perf_counter() - t0)
+        times[script.stem] = statistics.median(runs)
+        heavy[script.stem] = done.stdout.strip().splitlines()[-1]
+    plain = {k: v for k, v in times.items() if k not in MODEL_SCRIPTS}
+    worst = max(plain, key=plain.get)
+    torch_free = all(heavy[k] == "[]" for k in plain)
+    listing = ", ".join(f"{k} {v:.2f}" for k, v in sorted(times.items(), key=lambda kv: -kv[1]))
+    return [
+        row(
+            "job start-up (imports + setup_job) of rules that run no model",
+            f"{len(plain)} scripts, fresh interpreter, median of 3",
+            ours_s=plain[worst],
+            target="<= 1.5 s each, neither torch nor cebra imported",
+            met=plain[worst] <= 1.5 and torch_free,
+            note=(
+                f"slowest: {worst}; all (s): {listing}; torch/cebra imported by none of them: "
+                f"{torch_free}; model jobs ({', '.join(MODEL_SCRIPTS)}) import torch; before "
+                f"issue 17 (setup_job imported torch): {STARTUP_BEFORE_S[0]:.2f}-"
+                f"{STARTUP_BEFORE_S[1]:.2f} s"
+            ),
+        )
+    ]
+
+
+CASES = {
+    "workflow_plan": case_workflow_plan,
+    "job_startup": case_job_startup,
+    "workflow_run": case_workflow_run,
+}
 
 if __name__ == "__main__":
     from tests.benchmarks.run_all import main

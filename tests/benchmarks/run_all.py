@@ -66,6 +66,7 @@ ORDER: list[tuple[str, str]] = [
     ("bench_attribution", "attribution"),
     ("bench_scaling", "scaling"),
     ("bench_workflow", "workflow_plan"),
+    ("bench_workflow", "job_startup"),
     ("bench_workflow", "workflow_run"),
 ]
 MODULE = {case: module for module, case in ORDER}
