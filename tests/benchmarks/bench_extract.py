@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.benchmarks.common import (  # noqa: E402
     Context,
     dir_size_mib,
+    extraction_model_and_recording,
     interleaved_medians,
     once,
     peak_rss_mib,
@@ -39,21 +40,9 @@ def case_extract(ctx: Context) -> list[dict]:
     import torch
 
     from cebra_lens_core.activations import iter_activation_chunks, write_activation_store
-    from cebra_lens_core.data.types import Dataset, Session, blocked_split
-    from cebra_lens_core.models import TrainingSpec, train_model
 
-    torch.set_num_threads(1)
     t, neurons = ctx.size(1_000_000, 100_000), 100
-    rng = np.random.default_rng(0)
-    small = rng.poisson(1.0, size=(2000, neurons)).astype(np.float32)
-    ds = Dataset("bench", [Session(small, {}, blocked_split(2000, 0.2))], {})
-    model = train_model(
-        ds, TrainingSpec(architecture="offset10-model", max_iterations=0, batch_size=64)
-    )
-    neural = np.empty((t, neurons), dtype=np.float32)
-    for start in range(0, t, 100_000):
-        stop = min(t, start + 100_000)
-        neural[start:stop] = rng.poisson(1.0, size=(stop - start, neurons))
+    model, neural = extraction_model_and_recording(t, neurons)
 
     encoder = model.model_.eval()
     offset = encoder.get_offset()

@@ -218,25 +218,10 @@ def _analysis_fn(analysis: str, folder: Path) -> Callable[[], Any]:
 
 def _extraction_fns(t: int) -> tuple[Callable[[], Any], Callable[[], Any]]:
     """(warm-up, measured) iteration of ``iter_activation_chunks`` over a T × 100 recording."""
-    import numpy as np
-    import torch
-
     from cebra_lens_core.activations import iter_activation_chunks
-    from cebra_lens_core.data.types import Dataset, Session, blocked_split
-    from cebra_lens_core.models import TrainingSpec, train_model
+    from tests.benchmarks.common import extraction_model_and_recording
 
-    torch.set_num_threads(1)
-    neurons = 100
-    rng = np.random.default_rng(0)
-    small = rng.poisson(1.0, size=(2000, neurons)).astype(np.float32)
-    ds = Dataset("bench", [Session(small, {}, blocked_split(2000, 0.2))], {})
-    model = train_model(
-        ds, TrainingSpec(architecture="offset10-model", max_iterations=0, batch_size=64)
-    )
-    neural = np.empty((t, neurons), dtype=np.float32)
-    for start in range(0, t, 100_000):
-        stop = min(t, start + 100_000)
-        neural[start:stop] = rng.poisson(1.0, size=(stop - start, neurons))
+    model, neural = extraction_model_and_recording(t)
 
     def run(x: Any) -> int:
         n = 0

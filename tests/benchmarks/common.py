@@ -249,3 +249,26 @@ def write_store(
 
 def dir_size_mib(path: Path) -> float:
     return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file()) / 2**20
+
+
+def extraction_model_and_recording(t: int, neurons: int = 100) -> tuple[Any, Any]:
+    """An untrained ``offset10-model`` (weights do not matter for speed) and a ``t × neurons``
+    Poisson(1) float32 recording, seeded (the extraction benchmarks' setting)."""
+    import numpy as np
+    import torch
+
+    from cebra_lens_core.data.types import Dataset, Session, blocked_split
+    from cebra_lens_core.models import TrainingSpec, train_model
+
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    small = rng.poisson(1.0, size=(2000, neurons)).astype(np.float32)
+    ds = Dataset("bench", [Session(small, {}, blocked_split(2000, 0.2))], {})
+    model = train_model(
+        ds, TrainingSpec(architecture="offset10-model", max_iterations=0, batch_size=64)
+    )
+    neural = np.empty((t, neurons), dtype=np.float32)
+    for start in range(0, t, 100_000):
+        stop = min(t, start + 100_000)
+        neural[start:stop] = rng.poisson(1.0, size=(stop - start, neurons))
+    return model, neural
