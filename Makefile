@@ -41,7 +41,7 @@ bench: setup
 	OMP_NUM_THREADS=1 $(PY) tests/benchmarks/run_all.py
 
 # the workflow's wall time against the number of models: real runs of 5, 20 and 50 small models
-# (about 20 min; too long for `make bench`) -> appended to bench/workflow_scaling.json, panel (b)
+# (about 8 min; too long for `make bench`) -> appended to bench/workflow_scaling.json, panel (b)
 # of bench/scaling.png (redrawn if `make bench` wrote bench/scaling.json).
 # BENCH_WORKFLOW_ARGS: e.g. `--models 5,20`, `--out DIR`, `--dry-run` (plan only, seconds)
 BENCH_WORKFLOW_ARGS ?=

@@ -429,7 +429,7 @@ def write_scaling_markdown(
         expo = fit_exponent([e["n_models"] for e in workflow], [e["wall_s"] for e in workflow])
         lines += ["", f"Fitted exponent (wall time ~ models^p): {expo:.2f}."]
     else:
-        lines.append("Not measured: run `make bench-workflow` (about 20 min).")
+        lines.append("Not measured: run `make bench-workflow` (about 8 min).")
     path.write_text("\n".join(lines) + "\n")
 
 

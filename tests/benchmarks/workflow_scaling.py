@@ -4,7 +4,7 @@
 
 A real Snakemake run (2 cores) of ``bench_workflow``'s config of n small CEBRA-Time models on
 one recording with CKA grouped (``cka.stores_per_job: 16``), for each n, each in a fresh
-folder and its own subprocess; about 20 min for 5, 20 and 50 models (too long for
+folder and its own subprocess; about 8 min for 5, 20 and 50 models (too long for
 ``make bench``). Every run appends ``{n_models, wall_s, jobs, cka_jobs, peak_mib, date}`` to
 ``bench/workflow_scaling.json`` (``peak_mib``: the largest resident memory of any one process of
 the run, Snakemake or a job), which panel (b) of ``bench/scaling.png`` reads; the figure is
