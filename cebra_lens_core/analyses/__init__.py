@@ -28,7 +28,7 @@ class Analysis:
         scope: what one job analyses: ``store`` (one activation store, in the shared
             per-store job), ``store_job`` (one store in a job of its own: needs the model or
             the recording), ``seed_group`` (the stores of one seed group), ``trained_model``
-            (computed by the training job).
+            (computed by the training job), ``pair_job`` (the store pairs of one CKA job).
         run: for ``store`` analyses, ``run(store, name=..., **settings)`` returning rows or
             ``(rows, arrays)``.
         arrays: also writes ``<results>/<name>/<store>.npz`` (figure data).
@@ -114,6 +114,13 @@ REGISTRY: dict[str, Analysis] = {
             store_figure=("attribution", "attribution_maps", "Attribution"),
             summary_figure=("attribution_summary", "Attribution"),
             needs_encoder=True,
+        ),
+        Analysis(
+            "similarity",
+            "pair_job",
+            summary_figure=("similarity_grounding", "Similarity measures"),
+            # read by the grounding job (model-space map), not by the per-pair jobs
+            figure_settings=("model_space_measure",),
         ),
         Analysis("alignment", "store_job", arrays=True, summary_figure=("alignment", "Alignment")),
     )

@@ -335,7 +335,9 @@ def _check_method(method: str) -> str:
     return method
 
 
-def _as_vector(a: Any, name: str) -> np.ndarray:
+def rdm_vector(a: Any, name: str) -> np.ndarray:
+    """The upper triangle of a square RDM ``a`` (or ``a`` itself if already a vector), checked
+    to be 1-D and finite; ``name`` goes into the error messages."""
     v = upper_triangle(a)
     if v.ndim != 1:
         raise ValueError(f"{name} must be a square RDM or a 1-D vector, got shape {v.shape}")
@@ -349,7 +351,7 @@ def _as_vector(a: Any, name: str) -> np.ndarray:
 
 def _vectors(rdms: Any, arg: str) -> list[np.ndarray]:
     rdms = check_sequence(rdms, arg, "RDMs (square or vectors)", "RDM")
-    return [_as_vector(r, f"{arg}[{i}]") for i, r in enumerate(rdms)]
+    return [rdm_vector(r, f"{arg}[{i}]") for i, r in enumerate(rdms)]
 
 
 def _check_lengths(vectors: Sequence[np.ndarray], names: Sequence[str]) -> int:
@@ -379,8 +381,8 @@ def kendall_tau_a(a: Any, b: Any) -> float:
 
     ``O(n log n)`` (see the module docstring); exact.
     """
-    x = _as_vector(a, "a")
-    y = _as_vector(b, "b")
+    x = rdm_vector(a, "a")
+    y = rdm_vector(b, "b")
     n = _check_lengths([x, y], ["a", "b"])
     n0 = n * (n - 1) // 2
     nx, ny = n0 - _tie_pairs(x), n0 - _tie_pairs(y)
@@ -396,8 +398,8 @@ def kendall_tau_a(a: Any, b: Any) -> float:
 
 def rho_a(a: Any, b: Any) -> float:
     """ρ_a = 12 Σ (r_a − r̄)(r_b − r̄) / (n³ − n), average ranks (Nili et al. 2014)."""
-    x = _as_vector(a, "a")
-    y = _as_vector(b, "b")
+    x = rdm_vector(a, "a")
+    y = rdm_vector(b, "b")
     n = _check_lengths([x, y], ["a", "b"])
     # deferred: scipy, loaded only on this path
     from scipy.stats import rankdata
@@ -489,7 +491,7 @@ def compare_rdms(a: Any, b: Any, method: Comparator = "spearman") -> float:
     """
     method = _check_method(method)
     return float(
-        _similarity([_as_vector(a, "a")], [_as_vector(b, "b")], method, ["a"], ["b"])[0, 0]
+        _similarity([rdm_vector(a, "a")], [rdm_vector(b, "b")], method, ["a"], ["b"])[0, 0]
     )
 
 

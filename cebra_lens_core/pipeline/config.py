@@ -491,6 +491,7 @@ def check_references(config: Mapping, models: list[ModelEntry]) -> None:
                 f"model {m.name!r}: labels {unknown} are not in dataset {m.dataset!r} (available: {list(known)})"
             )
     _check_analysis_labels(config, models)
+    _check_similarity(config.get("analyses", {}).get("similarity", {}))
     pairs = config.get("cka", {}).get("pairs", "all")
     if pairs != "all":
         by_name = {m.name: m for m in models}
@@ -506,6 +507,18 @@ def check_references(config: Mapping, models: list[ModelEntry]) -> None:
                 )
 
 
+def _check_similarity(options: Mapping) -> None:
+    """``analyses.similarity.model_space_measure`` must be one of the measures it computes."""
+    if not options.get("enabled", False):
+        return
+    chosen, measures = options.get("model_space_measure"), options.get("measures", [])
+    if chosen is not None and chosen not in measures:
+        raise ConfigError(
+            f"analyses.similarity.model_space_measure {chosen!r} is not in "
+            f"analyses.similarity.measures {list(measures)}; add it or choose one of them"
+        )
+
+
 def _check_analysis_labels(config: Mapping, models: list[ModelEntry]) -> None:
     """Labels named in ``analyses`` must exist in every dataset the models use (when known)."""
     analyses = config.get("analyses", {})
@@ -519,6 +532,7 @@ def _check_analysis_labels(config: Mapping, models: list[ModelEntry]) -> None:
         ("repeat_label", "distance"),
         ("color_label", "embedding"),
         ("label", "alignment"),
+        ("label", "similarity"),
     ):
         value = analyses.get(analysis, {}).get(key)
         if value:

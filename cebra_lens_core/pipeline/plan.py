@@ -261,6 +261,8 @@ MEMORY_MODEL: dict[str, tuple[int, float]] = {
     "dataset": (1000, 10.0),
     "layer_analyses": (1000, 2.0),
     "cka": (1000, 2.0),
+    "similarity": (1000, 2.0),
+    "similarity_grounding": (1000, 1.0),
     "alignment": (1000, 4.0),
     "consistency": (1000, 2.0),
     "rsa": (1000, 1.0),

@@ -21,6 +21,7 @@ from cebra_lens_core.plots.dimensionality import plot_participation_ratio
 from cebra_lens_core.plots.distance import plot_distances
 from cebra_lens_core.plots.goodness_of_fit import plot_goodness_of_fit
 from cebra_lens_core.plots.rdm import plot_oracle_similarity
+from cebra_lens_core.plots.similarity import plot_similarity_grounding
 
 #: figure name -> ``draw(summary) -> Figure``
 FIGURES: dict[str, Callable[[pd.DataFrame], plt.Figure]] = {
@@ -32,4 +33,5 @@ FIGURES: dict[str, Callable[[pd.DataFrame], plt.Figure]] = {
     "goodness_of_fit": plot_goodness_of_fit,
     "attribution_summary": plot_attribution_summary,
     "alignment": plot_alignment,
+    "similarity_grounding": plot_similarity_grounding,
 }

@@ -131,7 +131,7 @@ def test_every_analysis_has_a_config_block_and_every_block_an_analysis():
 
 
 def test_scopes_and_run_functions():
-    scopes = {"store", "store_job", "seed_group", "trained_model"}
+    scopes = {"store", "store_job", "seed_group", "trained_model", "pair_job"}
     assert {a.scope for a in REGISTRY.values()} <= scopes
     for name, analysis in REGISTRY.items():
         assert (analysis.run is not None) == (analysis.scope == "store"), name

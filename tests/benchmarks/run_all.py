@@ -62,6 +62,9 @@ ORDER: list[tuple[str, str]] = [
     ("bench_metrics", "ridge_1e6"),
     ("bench_metrics", "knn_1e6"),
     ("bench_metrics", "pr_1e6"),
+    ("bench_similarity", "prepare_similarity_stores"),
+    ("bench_similarity", "similarity_1e6"),
+    ("bench_similarity", "similarity_ref"),
     ("bench_extract", "extract"),
     ("bench_attribution", "attribution"),
     ("bench_scaling", "scaling"),
@@ -72,6 +75,8 @@ ORDER: list[tuple[str, str]] = [
 MODULE = {case: module for module, case in ORDER}
 NEEDS = {
     "cka_stream": "prepare_cka_stores",
+    "similarity_1e6": "prepare_similarity_stores",
+    "similarity_ref": "prepare_similarity_stores",
     **{
         c: "prepare_metric_store"
         for c in ("rdm_1e6", "distance_1e6", "ridge_1e6", "knn_1e6", "pr_1e6")
@@ -146,6 +151,7 @@ def _store_exists(case: str, workdir: Path) -> bool:
     files = {
         "prepare_cka_stores": ["cka_model_a.zarr", "cka_model_b.zarr"],
         "prepare_metric_store": ["metrics.zarr"],
+        "prepare_similarity_stores": ["similarity_a.zarr", "similarity_b.zarr"],
     }
     return all((workdir / f).exists() for f in files[case])
 

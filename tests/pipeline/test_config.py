@@ -115,6 +115,22 @@ def _with(change):
             lambda c: c.update(analyses={"distance": {"repeat_label": "repeat"}}),
             "analyses.distance.repeat_label",
         ),
+        (
+            lambda c: c.update(analyses={"similarity": {"label": "postion"}}),
+            "analyses.similarity.label: label 'postion'.*did you mean 'position'",
+        ),
+        (
+            lambda c: c.update(analyses={"similarity": {"measures": ["procrustes"]}}),
+            "'procrustes' is not one of",
+        ),
+        (
+            lambda c: c.update(analyses={"similarity": {"measures": ["svcca", "pwcca"]}}),
+            "model_space_measure 'procrustes_angular' is not in analyses.similarity.measures",
+        ),
+        (
+            lambda c: c.update(analyses={"similarity": {"variance_fraction": 1.5}}),
+            "variance_fraction|1.5",
+        ),
     ],
 )
 def test_invalid_configs_name_the_problem(change, message):

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from cebra_lens_core.analyses.similarity import DEFAULT_MEASURES
 from cebra_lens_core.results import read_model_sheet
 
 REPO = Path(__file__).resolve().parents[2]
@@ -134,7 +135,9 @@ def test_tiny_real_run_and_report(tiny_run):
     assert sheet["group"].tolist() == ["beh", "beh", "mlp"]
     assert sheet["seed"].tolist() == [0, 1, 0]
     assert set(sheet["kind"]) == {"trained"}
-    assert set(summary.loc[summary["analysis"] != "rdm", "model"]) <= set(sheet["store"])
+    # rows about stores name a store; noise ceilings (rdm) and grounding name seed groups
+    per_store = ~summary["analysis"].isin(["rdm", "similarity_grounding"])
+    assert set(summary.loc[per_store, "model"]) <= set(sheet["store"])
 
     analyses = set(summary["analysis"])
     assert analyses == {
@@ -148,7 +151,26 @@ def test_tiny_real_run_and_report(tiny_run):
         "single_unit",
         "goodness_of_fit",
         "attribution",
+        "shape",
+        "cca",
+        "neighbourhood",
+        "similarity_grounding",
     }
+    # every similarity measure for every CKA pair; the grounding rows name every measure.
+    # The 5 s test split crosses the track once: no position bin is in both halves, so the
+    # crossnobis measures (cross-validated over contiguous folds) are skipped with a warning
+    similarity = summary[summary["analysis"].isin(["shape", "cca", "neighbourhood"])]
+    measured = {m for m in DEFAULT_MEASURES if not m.startswith("crossnobis")}
+    assert set(similarity["variant"]) == measured
+    assert set(zip(similarity["model"], similarity["other_model"], strict=True)) == set(
+        zip(cka["model"], cka["other_model"], strict=True)
+    )
+    log = (tmp_path / "logs" / "results" / "similarity" / "hippocampus.log").read_text()
+    assert "even with 2 contiguous folds" in log and "crossnobis measures are skipped" in log
+    grounding = summary[summary["analysis"] == "similarity_grounding"]
+    identified = grounding[grounding["metric"] == "layer_identification_accuracy"]
+    assert set(identified["variant"]) == {*measured, "cka_linear", "cka_debiased"}
+    assert identified["value"].astype(float).between(0, 1).all()
     decoding = summary[(summary["analysis"] == "decoding") & (summary["metric"] == "r2")]
     assert set(decoding["variant"]) == {"knn", "ridge", "knn_shuffled", "ridge_shuffled"}
     check_statistics(summary)
@@ -171,6 +193,8 @@ def test_tiny_real_run_and_report(tiny_run):
         "training_loss.png",
         "attribution/mlp.png",
         "attribution_summary.png",
+        "similarity_grounding.png",
+        "model_space.png",
     ]:
         assert (figures / fig).exists(), fig
 
@@ -327,15 +351,25 @@ def test_changed_parameter_reruns_exactly_the_affected_jobs(tiny_run):
         },
     }
     unit_layer = {**TINY, "analyses": {**TINY["analyses"], "single_unit": {"plot_layer": 0}}}
+    # the grounding job reads the CKA and similarity tables: it reruns when either changes
+    grounding = {"similarity_grounding": 1, "model_space_figure": 1}
+    similarity_k = {**TINY, "analyses": {**TINY["analyses"], "similarity": {"k": 5}}}
+    space = {
+        **TINY,
+        "analyses": {**TINY["analyses"], "similarity": {"model_space_measure": "cca_angular"}},
+    }
     expected = {
+        "similarity": ({**figures, **grounding, "similarity": 1}, similarity_k),
+        "model_space_measure": ({**figures, **grounding}, space),
         "max_heatmaps": ({"cka_figures": 1, "all": 1}, no_heatmaps),
         "color_label": ({"embedding_figures": 1, "all": 1}, colour),
         "plot_layer": ({"single_unit_figures": 1, "all": 1}, unit_layer),
-        "cka": ({**figures, "cka": 1}, cka_only),
-        "nulls": ({**figures, "cka": 1, "rsa": 1}, nulls),
+        "cka": ({**figures, **grounding, "cka": 1}, cka_only),
+        "nulls": ({**figures, **grounding, "cka": 1, "rsa": 1}, nulls),
         "bootstrap": (
             {
                 **figures,
+                **grounding,
                 "cka": 1,
                 "layer_analyses": 3,
                 "rsa": 1,
@@ -350,6 +384,8 @@ def test_changed_parameter_reruns_exactly_the_affected_jobs(tiny_run):
                 "train": 1,
                 "extract": 1,
                 "cka": 1,  # the one CKA job of the recording (it holds pairs with mlp)
+                "similarity": 1,  # and its similarity job
+                **grounding,
                 "layer_analyses": 1,
                 "attribution": 1,
                 "rsa": 1,

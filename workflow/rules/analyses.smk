@@ -25,6 +25,55 @@ rule cka:
         "../../scripts/cka.py"
 
 
+rule similarity:
+    """Shape, CCA, neighbourhood and crossnobis measures between the layers of the model
+    pairs of one CKA job (`analyses.similarity`; one stacked covariance per split, each
+    layer's neighbour lists and crossnobis RDM computed once)."""
+    input:
+        lambda wc: [
+            f"{R}/activations/{s}.zarr" for s in job_stores(CKA_JOBS[wc.ckajob])
+        ],
+    output:
+        f"{R}/similarity/{{ckajob}}.csv",
+    log:
+        f"{LOGS}/similarity/{{ckajob}}.log",
+    conda:
+        ENV_CPU
+    threads: 1
+    resources:
+        mem_mb=memory_request("similarity"),
+    params:
+        software=SOFTWARE,
+        options=job_settings("similarity", ANALYSES["similarity"]),
+        pairs=lambda wc: [list(p) for p in CKA_JOBS[wc.ckajob]],
+    script:
+        "../../scripts/similarity.py"
+
+
+rule similarity_grounding:
+    """Which similarity measure to trust on these models: layer identification across
+    seeds, the label-randomisation test, and the model-space map (MDS, clustering)."""
+    input:
+        similarity=[f"{R}/similarity/{job}.csv" for job in analysis_units("similarity")],
+        cka=cka_outputs(),
+        models=f"{R}/models.tsv",
+    output:
+        table=f"{R}/similarity_grounding/grounding.csv",
+        arrays=f"{R}/similarity_grounding/model_space.npz",
+    log:
+        f"{LOGS}/similarity_grounding.log",
+    conda:
+        ENV_CPU
+    threads: 1
+    resources:
+        mem_mb=memory_request("similarity_grounding"),
+    params:
+        software=SOFTWARE,
+        model_space_measure=ANALYSES["similarity"]["model_space_measure"],
+    script:
+        "../../scripts/similarity_grounding.py"
+
+
 rule layer_analyses:
     """All enabled per-layer analyses (RDM, distances, decoding, dimensionality, embedding,
     single units) of one model's activation store: one job per model, run side by side.

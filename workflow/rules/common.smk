@@ -190,6 +190,9 @@ def analysis_tables():
     files += [f"{R}/consistency/{g}.csv" for g in analysis_units("consistency")]
     if "rdm" in STORE_ANALYSES:
         files += [f"{R}/rsa/{r}.csv" for r in RECORDINGS]
+    files += [f"{R}/similarity/{job}.csv" for job in analysis_units("similarity")]
+    if analysis_units("similarity"):
+        files.append(f"{R}/similarity_grounding/grounding.csv")
     for name, analysis in REGISTRY.items():
         if analysis.scope in ("trained_model", "store_job"):
             files += [f"{R}/{name}/{unit}.csv" for unit in analysis_units(name)]
@@ -205,6 +208,8 @@ def analysis_units(name):
         return list(CONSISTENCY_GROUPS)
     if scope == "trained_model":
         return [m.name for m in trained_models()]
+    if scope == "pair_job":
+        return list(CKA_JOBS)
     return ENCODER_STORES if REGISTRY[name].needs_encoder else list(STORES)
 
 
@@ -220,5 +225,7 @@ def analysis_figures():
             figures += [f"{R}/figures/{folder}/{s}.png" for s in units]
         if analysis.summary_figure:
             figures.append(f"{R}/figures/{analysis.summary_figure[0]}.png")
+    if analysis_units("similarity"):
+        figures.append(f"{R}/figures/model_space.png")
     figures += [f"{R}/figures/comparison/{name}.png" for name in CFG["report_figures"]]
     return figures

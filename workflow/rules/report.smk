@@ -182,3 +182,25 @@ rule comparison_figures:
         labels=CFG["comparison_labels"],
     script:
         "../../scripts/comparison_figures.py"
+
+
+if analysis_units("similarity"):
+
+    rule model_space_figure:
+        """Model space: MDS map and clustering of every model by a shape metric, per layer."""
+        input:
+            f"{R}/similarity_grounding/model_space.npz",
+        output:
+            report(
+                f"{R}/figures/model_space.png",
+                caption="../report/model_space.rst",
+                category="Similarity measures",
+            ),
+        log:
+            f"{LOGS}/figures/model_space.log",
+        conda:
+            ENV_CPU
+        params:
+            software=SOFTWARE,
+        script:
+            "../../scripts/model_space_figure.py"
