@@ -13,6 +13,7 @@ log = setup_job(snakemake)
 params = snakemake.params
 stores = {Path(p).name.removesuffix(".zarr"): open_activation_store(p) for p in snakemake.input}
 pairs = [tuple(pair) for pair in params.pairs]
-rows = similarity_rows_for_pairs(stores, pairs, **params.options)
+# ci_low/ci_high of the shape and CCA rows: block bootstrap (statistics.bootstrap)
+rows = similarity_rows_for_pairs(stores, pairs, bootstrap=params.bootstrap, **params.options)
 log.info("%d similarity values for %d pairs", len(rows), len(pairs))
 write_rows(rows, snakemake.output[0])

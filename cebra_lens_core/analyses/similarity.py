@@ -9,7 +9,7 @@ fixed number of times however many pairs it has:
   :func:`~cebra_lens_core.metrics.cka.stacked_covariance` of all layers of all stores on the
   fitting rows (the training split) and one on the scored rows (``split``), then
   :func:`~cebra_lens_core.metrics.shape.shape_distances_from_covariance` per pair;
-- ``cca`` (SVCCA, PWCCA): :func:`~cebra_lens_core.metrics.cca.cca_from_covariance` on the
+- ``cca`` (SVCCA, PWCCA): :func:`~cebra_lens_core.metrics.cca.cca_matrix_from_covariance` on the
   stacked covariance of the scored rows (shared with ``shape``);
 - ``neighbourhood`` (mutual k-NN, Jaccard k-NN, CKNNA): one
   :func:`~cebra_lens_core.metrics.neighbourhood.neighbourhood_similarity_matrix` over all layers
@@ -25,10 +25,11 @@ Y_test)``).
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Real
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -37,7 +38,7 @@ import xarray as xr
 from cebra_lens_core.activations.store import layer_names, select_split, split_rows
 from cebra_lens_core.analyses.cka import check_same_time_points
 from cebra_lens_core.analyses.common import dataset_name, label_conditions, store_labels
-from cebra_lens_core.metrics.cca import cca_from_covariance
+from cebra_lens_core.metrics.cca import cca_matrix_from_covariance
 from cebra_lens_core.metrics.cka import StackedCovariance, stacked_covariance
 from cebra_lens_core.metrics.crossnobis import (
     SHRINKAGE_METHODS,
@@ -55,6 +56,8 @@ from cebra_lens_core.metrics.neighbourhood import (
 from cebra_lens_core.metrics.shape import MIN_TRAIN_SAMPLES, shape_distances_from_covariance
 from cebra_lens_core.metrics.similarity import MEASURES
 from cebra_lens_core.results import make_rows
+from cebra_lens_core.stats.options import BootstrapOptions
+from cebra_lens_core.stats.similarity import covariance_intervals, covariance_replicates
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +76,15 @@ _SHAPE = {
 }
 #: Crossnobis measures: the whitened comparator of the two RDMs.
 _CROSSNOBIS = {"crossnobis_cosine_cov": "cosine_cov", "crossnobis_corr_cov": "corr_cov"}
+
+
+class _Values(NamedTuple):
+    """A measure's ``L_a × L_b`` values of one pair, time points used, interval bounds."""
+
+    values: np.ndarray
+    n: int
+    low: np.ndarray | None = None
+    high: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +120,7 @@ def similarity_rows_for_pairs(
     n_folds: int = 5,
     shrinkage: str = "ledoit_wolf",
     chunk_size: int = 65536,
+    bootstrap: Mapping | BootstrapOptions | None = None,
 ) -> pd.DataFrame:
     """Every similarity measure between every layer of ``a`` and every layer of ``b``.
 
@@ -129,6 +142,11 @@ def similarity_rows_for_pairs(
             many rows, the same seeded draw for every layer).
         n_folds, shrinkage: crossnobis (contiguous folds; noise covariance shrinkage).
         chunk_size: rows read per chunk.
+        bootstrap: ``statistics.bootstrap`` settings (or ``None``): ``ci_low``/``ci_high`` of
+            the shape and CCA values = block-bootstrap percentile interval of the scored rows
+            with the training fit held fixed (:mod:`cebra_lens_core.stats.similarity`). The
+            neighbourhood and crossnobis rows have none (their statistics are not sums over
+            rows: a resampled row repeated would be its own neighbour, and folds are blocks).
 
     Returns:
         Results rows, for each pair in order, each measure in the order of ``measures``, each
@@ -147,6 +165,7 @@ def similarity_rows_for_pairs(
             stores of a pair, fewer than 3 conditions or conditions missing from folds.
     """
     chosen = _check_measures(measures)
+    boot = BootstrapOptions.from_config(bootstrap)
     if split not in SPLITS:
         raise ValueError(f"split must be one of {list(SPLITS)}, got {split!r}")
     chunk_size = _check_int(chunk_size, "chunk_size", 1)
@@ -178,10 +197,10 @@ def similarity_rows_for_pairs(
         conditions = _crossnobis_conditions(stores, names, pairs, split, label, n_bins, n_folds)
 
     stack = _stack(scored, names)
-    results: dict[tuple[str, str, str], tuple[np.ndarray, int]] = {}
+    results: dict[tuple[str, str, str], _Values] = {}
     if by_family["shape"] or by_family["cca"]:
         results |= _covariance_families(
-            stack, pairs, scored, fitted, by_family, variance_fraction, chunk_size, split
+            stack, pairs, scored, fitted, by_family, variance_fraction, chunk_size, split, boot
         )
     if by_family["neighbourhood"]:
         results |= _neighbourhood(
@@ -205,7 +224,7 @@ def similarity_rows_for_pairs(
         for name in chosen:
             if (name, a, b) not in results:  # crossnobis of a store without labels
                 continue
-            values, n = results[(name, a, b)]
+            values, n, low, high = results[(name, a, b)]
             measure = MEASURES[name]
             row_label = conditions[a][0] if measure.family == "crossnobis" else ""
             rows += [
@@ -221,6 +240,8 @@ def similarity_rows_for_pairs(
                     "label": row_label,
                     "variant": name,
                     "value": float(values[i, j]),
+                    "ci_low": float(low[i, j]) if low is not None else None,
+                    "ci_high": float(high[i, j]) if high is not None else None,
                     "n": n,
                 }
                 for i in range(values.shape[0])
@@ -458,6 +479,87 @@ def _covariance(
     return stacked_covariance(stack.layers(selected), chunk_size=chunk_size, names=stack.labels)
 
 
+def _pair_values(
+    fit_cov: StackedCovariance,
+    test_cov: StackedCovariance | None,
+    rows: Sequence[int],
+    cols: Sequence[int],
+    by_family: Mapping[str, list[str]],
+    variance_fraction: float,
+    names: Sequence[str],
+) -> dict[str, np.ndarray]:
+    """Shape and CCA values of layers ``rows`` vs ``cols`` (block indices of the covariances):
+    shape fitted on ``fit_cov`` and scored on ``test_cov`` (``None``: on ``fit_cov``), CCA
+    on the scored covariance."""
+    out: dict[str, np.ndarray] = {}
+    alphas: dict[float, list[str]] = {}
+    for name in by_family["shape"]:
+        alpha, form = _SHAPE[name]
+        alphas.setdefault(alpha, []).append(form)
+    for alpha, forms in alphas.items():
+        values = shape_distances_from_covariance(
+            fit_cov, test_cov, rows, cols, alpha=alpha, forms=forms, names=names
+        )
+        for name in by_family["shape"]:
+            if _SHAPE[name][0] == alpha:
+                out[name] = values[_SHAPE[name][1]]
+    if by_family["cca"]:
+        out |= cca_matrix_from_covariance(
+            test_cov if test_cov is not None else fit_cov,
+            rows,
+            cols,
+            measures=by_family["cca"],
+            variance_fraction=variance_fraction,
+            names=names,
+        )
+    return out
+
+
+def _sub_covariance(cov: StackedCovariance, blocks: Sequence[int]) -> StackedCovariance:
+    """The stacked covariance of the layers ``blocks`` only (in that order)."""
+    columns = np.concatenate([np.arange(cov.offsets[i], cov.offsets[i + 1]) for i in blocks])
+    widths = [int(cov.offsets[i + 1] - cov.offsets[i]) for i in blocks]
+    return StackedCovariance(
+        scatter=cov.scatter[np.ix_(columns, columns)],
+        means=cov.means[columns],
+        offsets=np.concatenate([[0], np.cumsum(widths)]).astype(np.intp),
+        n_samples=cov.n_samples,
+    )
+
+
+def _pair_intervals(
+    stack: _Stack,
+    pair: tuple[str, str],
+    scored: Mapping[str, xr.Dataset],
+    fit_cov: StackedCovariance | None,
+    by_family: Mapping[str, list[str]],
+    variance_fraction: float,
+    boot: BootstrapOptions,
+    chunk_size: int,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Block-bootstrap percentile intervals of the shape and CCA values of one pair: the
+    scored rows resampled (:func:`~cebra_lens_core.stats.similarity.covariance_replicates`),
+    the training fit held fixed."""
+    a, b = pair
+    blocks = list(stack.block(a)) + ([] if a == b else list(stack.block(b)))
+    layers = [scored[n][v] for n in dict.fromkeys(pair) for v in stack.variables[n]]
+    names = [stack.labels[i] for i in blocks]
+    n_a = len(stack.block(a))
+    rows = list(range(n_a))
+    cols = rows if a == b else list(range(n_a, len(blocks)))
+    fit = _sub_covariance(fit_cov, blocks) if fit_cov is not None else None
+    replicates = covariance_replicates(layers, boot, chunk_size=chunk_size)
+
+    def statistic(cov: StackedCovariance) -> dict[str, np.ndarray]:
+        if fit is None:  # fitted and scored on the same (resampled) rows
+            return _pair_values(cov, None, rows, cols, by_family, variance_fraction, names)
+        return _pair_values(fit, cov, rows, cols, by_family, variance_fraction, names)
+
+    with warnings.catch_warnings():  # a degenerate replicate is NaN; the point estimate warns
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return covariance_intervals(replicates, statistic, boot.confidence)
+
+
 def _covariance_families(
     stack: _Stack,
     pairs: Sequence[tuple[str, str]],
@@ -467,8 +569,10 @@ def _covariance_families(
     variance_fraction: float,
     chunk_size: int,
     split: str,
-) -> dict[tuple[str, str, str], tuple[np.ndarray, int]]:
-    """Shape and CCA measures from one stacked covariance per split (fit, score)."""
+    boot: BootstrapOptions | None,
+) -> dict[tuple[str, str, str], _Values]:
+    """Shape and CCA measures from one stacked covariance per split (fit, score), with
+    block-bootstrap intervals per pair when ``boot`` is given."""
     n_time = scored[stack.stores[0]].sizes["time"]
     log.info(
         "stacked covariance of %d layers (%d stores) on %d %s time points",
@@ -478,50 +582,38 @@ def _covariance_families(
         split,
     )
     score_cov = _covariance(stack, scored, chunk_size)
-    out: dict[tuple[str, str, str], tuple[np.ndarray, int]] = {}
-    shape_measures = by_family["shape"]
-    if shape_measures:
-        if fitted:
-            log.info("stacked covariance of the training split (shape measures are fitted on it)")
-            fit_cov, test_cov = _covariance(stack, fitted, chunk_size), score_cov
+    fit_cov: StackedCovariance | None = None
+    if by_family["shape"] and fitted:
+        log.info("stacked covariance of the training split (shape measures are fitted on it)")
+        fit_cov = _covariance(stack, fitted, chunk_size)
+    measures = [*by_family["shape"], *by_family["cca"]]
+    log.info("%s for %d pairs", ", ".join(measures), len(pairs))
+    if boot is not None:
+        log.info(
+            "block bootstrap of the %s rows: %d replicates per pair, blocks of %d rows",
+            split,
+            boot.n_resamples,
+            boot.length_for(n_time),
+        )
+    out: dict[tuple[str, str, str], _Values] = {}
+    for a, b in pairs:
+        rows, cols = stack.block(a), stack.block(b)
+        if fit_cov is not None:
+            values = _pair_values(
+                fit_cov, score_cov, rows, cols, by_family, variance_fraction, stack.labels
+            )
         else:
-            fit_cov, test_cov = score_cov, None
-        alphas: dict[float, list[str]] = {}
-        for name in shape_measures:
-            alpha, form = _SHAPE[name]
-            alphas.setdefault(alpha, []).append(form)
-        log.info("shape measures %s for %d pairs", ", ".join(shape_measures), len(pairs))
-        for a, b in pairs:
-            rows, cols = stack.block(a), stack.block(b)
-            per_alpha = {
-                alpha: shape_distances_from_covariance(
-                    fit_cov, test_cov, rows, cols, alpha=alpha, forms=forms, names=stack.labels
-                )
-                for alpha, forms in alphas.items()
-            }
-            for name in shape_measures:
-                alpha, form = _SHAPE[name]
-                out[(name, a, b)] = (per_alpha[alpha][form], score_cov.n_samples)
-    cca_measures = by_family["cca"]
-    if cca_measures:
-        log.info("CCA measures %s for %d pairs", ", ".join(cca_measures), len(pairs))
-        for a, b in pairs:
-            rows, cols = stack.block(a), stack.block(b)
-            values = {m: np.full((len(rows), len(cols)), np.nan) for m in cca_measures}
-            for r, i in enumerate(rows):
-                for c, j in enumerate(cols):
-                    scores = cca_from_covariance(
-                        score_cov,
-                        i,
-                        j,
-                        measures=cca_measures,
-                        variance_fraction=variance_fraction,
-                        names=stack.labels,
-                    )
-                    for m in cca_measures:
-                        values[m][r, c] = scores[m]
-            for m in cca_measures:
-                out[(m, a, b)] = (values[m], score_cov.n_samples)
+            values = _pair_values(
+                score_cov, None, rows, cols, by_family, variance_fraction, stack.labels
+            )
+        intervals = {}
+        if boot is not None:
+            intervals = _pair_intervals(
+                stack, (a, b), scored, fit_cov, by_family, variance_fraction, boot, chunk_size
+            )
+        for name in measures:
+            low, high = intervals.get(name, (None, None))
+            out[(name, a, b)] = _Values(values[name], score_cov.n_samples, low, high)
     return out
 
 
@@ -534,7 +626,7 @@ def _neighbourhood(
     max_samples: int | None,
     seed: int,
     chunk_size: int,
-) -> dict[tuple[str, str, str], tuple[np.ndarray, int]]:
+) -> dict[tuple[str, str, str], _Values]:
     """Neighbour lists once per layer of every store, then every block of the pairs."""
     n_time = scored[stack.stores[0]].sizes["time"]
     n = len(neighbourhood_rows(n_time, max_samples, seed))
@@ -560,7 +652,7 @@ def _neighbourhood(
     for a, b in pairs:
         rows, cols = stack.block(a), stack.block(b)
         for m in measures:
-            out[(m, a, b)] = (matrices[m][np.ix_(rows, cols)], n)
+            out[(m, a, b)] = _Values(matrices[m][np.ix_(rows, cols)], n)
     return out
 
 
@@ -572,7 +664,7 @@ def _crossnobis(
     conditions: Mapping[str, tuple[str, np.ndarray, int]],
     shrinkage: Any,
     chunk_size: int,
-) -> dict[tuple[str, str, str], tuple[np.ndarray, int]]:
+) -> dict[tuple[str, str, str], _Values]:
     """One crossnobis RDM per layer of every store with labels, compared per pair."""
     used = [n for n in stack.stores if n in conditions]
     log.info(
@@ -605,5 +697,5 @@ def _crossnobis(
             values = np.array(
                 [[compare_rdms_whitened(x, y, method) for y in rdms[b]] for x in rdms[a]]
             )
-            out[(m, a, b)] = (values, len(conditions[a][1]))
+            out[(m, a, b)] = _Values(values, len(conditions[a][1]))
     return out

@@ -453,6 +453,31 @@ def _matrix_from_covariance(
     return out
 
 
+def cca_matrix_from_covariance(
+    cov: StackedCovariance,
+    rows: Sequence[int],
+    cols: Sequence[int],
+    *,
+    measures: Sequence[str] | str = DEFAULT_MEASURES,
+    variance_fraction: float = DEFAULT_VARIANCE_FRACTION,
+    names: Sequence[str] | None = None,
+) -> dict[str, np.ndarray]:
+    """:func:`cca_from_covariance` of every stacked layer ``rows[a]`` (``X``) against every
+    ``cols[b]`` (``Y``): ``{measure: len(rows) × len(cols)}``. Each layer's whitening and
+    principal bases are computed once (not once per pair), and a pair met in both orders is
+    decomposed once.
+
+    Raises:
+        ValueError: unknown measure, bad ``variance_fraction``, bad index.
+    """
+    measures = _check_measures(measures)
+    fraction = _check_fraction(variance_fraction)
+    rows = [_check_index(cov, i, "rows") for i in rows]
+    cols = [_check_index(cov, j, "cols") for j in cols]
+    names = list(names) if names is not None else [f"layer {k}" for k in range(cov.n_layers)]
+    return _matrix_from_covariance(cov, rows, cols, measures, fraction, names)
+
+
 # --------------------------------------------------------------------------------------
 # Public API on arrays / lazy layers
 # --------------------------------------------------------------------------------------

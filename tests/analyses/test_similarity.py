@@ -14,9 +14,12 @@ from cebra_lens_core.activations.store import open_activation_store
 from cebra_lens_core.analyses import similarity as sim
 from cebra_lens_core.analyses.similarity import DEFAULT_MEASURES, similarity_rows_for_pairs
 from cebra_lens_core.metrics import shape
+from cebra_lens_core.metrics.cca import svcca
 from cebra_lens_core.metrics.conditions import make_conditions
 from cebra_lens_core.metrics.similarity import MEASURES, compute
 from cebra_lens_core.results import COLUMNS
+from cebra_lens_core.stats.options import BootstrapOptions
+from cebra_lens_core.stats.resampling import block_draws, block_rows, percentile_interval
 from tests.analyses.stores import make_store
 
 T = 300
@@ -324,3 +327,47 @@ def test_different_conditions_in_a_pair_are_refused(stores, no_heavy_work):
         similarity_rows_for_pairs(
             other, [("A", "B")], measures=["crossnobis_corr_cov"], label="position"
         )
+
+
+def test_bootstrap_intervals_equal_percentiles_of_the_measure_on_the_drawn_rows(stores):
+    """Shape (fitted on the training rows, the drawn test rows scored) and SVCCA on the drawn
+    test rows, replicate by replicate: the row's interval is their percentile interval."""
+    boot = {"n_resamples": 15, "block_length": 12, "seed": 2, "confidence": 0.8}
+    rows = similarity_rows_for_pairs(
+        stores,
+        [("A", "B"), ("A", "A")],
+        measures=["procrustes_angular", "svcca", "mutual_knn"],
+        bootstrap=boot,
+        max_samples=80,
+        k=5,
+    )
+    edges, draws, _ = block_draws(T - N_TRAIN, BootstrapOptions(**boot))
+    x_all = stores["A"]["layer_01"].values
+    y_all = stores["B"]["layer_00"].values
+    x_tr, y_tr, x_te, y_te = x_all[:N_TRAIN], y_all[:N_TRAIN], x_all[N_TRAIN:], y_all[N_TRAIN:]
+    replicate_rows = [block_rows(edges, ids) for ids in draws]
+    brute = {
+        "procrustes_angular": [
+            shape.shape_distance(x_tr, y_tr, x_te[r], y_te[r], alpha=1.0) for r in replicate_rows
+        ],
+        "svcca": [svcca(x_te[r], y_te[r]) for r in replicate_rows],
+    }
+    pick = (rows["model"] == "A") & (rows["other_model"] == "B")
+    pick &= (rows["layer"] == 1) & (rows["other_layer"] == 0)
+    for name, values in brute.items():
+        row = rows[pick & (rows["variant"] == name)].iloc[0]
+        low, high = percentile_interval(np.array(values), 0.8)
+        assert float(row["ci_low"]) == pytest.approx(low, abs=1e-8)
+        assert float(row["ci_high"]) == pytest.approx(high, abs=1e-8)
+    shape_and_cca = rows[rows["variant"].isin(["procrustes_angular", "svcca"])]
+    assert shape_and_cca[["ci_low", "ci_high"]].notna().all().all()
+    # neighbourhood rows carry no interval; the point estimates do not change with it
+    assert rows.loc[rows["variant"] == "mutual_knn", ["ci_low", "ci_high"]].isna().all().all()
+    plain = similarity_rows_for_pairs(
+        stores,
+        [("A", "B"), ("A", "A")],
+        measures=["procrustes_angular", "svcca", "mutual_knn"],
+        max_samples=80,
+        k=5,
+    )
+    np.testing.assert_array_equal(plain["value"], rows["value"])

@@ -13,6 +13,7 @@ from cebra_lens_core.metrics.cca import (
     canonical_correlations,
     canonical_correlations_from_covariance,
     cca_from_covariance,
+    cca_matrix_from_covariance,
     cca_similarity_matrix,
     principal_basis,
     pwcca,
@@ -398,3 +399,19 @@ def test_error_non_finite_names_layer(bad: float) -> None:
         canonical_correlations(layers[2], layers[0])
     with pytest.raises(ValueError, match=r"Y contains NaN or inf"):
         pwcca(layers[0], _Lazy(layers[2]))
+
+
+def test_matrix_from_covariance_equals_pair_by_pair():
+    rng = np.random.default_rng(11)
+    z = rng.normal(size=(150, 3))
+    layers = [z @ rng.normal(size=(3, d)) + 0.5 * rng.normal(size=(150, d)) for d in (4, 3, 5)]
+    cov = stacked_covariance(layers)
+    measures = ("svcca", "pwcca", "cca_mean")
+    matrix = cca_matrix_from_covariance(cov, [0, 2], [1, 2, 0], measures=measures)
+    for a, i in enumerate([0, 2]):
+        for b, j in enumerate([1, 2, 0]):
+            pair = cca_from_covariance(cov, i, j, measures=measures)
+            for m in measures:
+                assert matrix[m][a, b] == pytest.approx(pair[m], abs=1e-12), (m, i, j)
+    with pytest.raises(ValueError):
+        cca_matrix_from_covariance(cov, [0], [3])

@@ -371,6 +371,7 @@ def test_changed_parameter_reruns_exactly_the_affected_jobs(tiny_run):
                 **figures,
                 **grounding,
                 "cka": 1,
+                "similarity": 1,
                 "layer_analyses": 3,
                 "rsa": 1,
                 **{f"{a}_figures": 1 for a in ("rdm", "embedding", "single_unit")},

@@ -46,6 +46,7 @@ rule similarity:
         software=SOFTWARE,
         options=job_settings("similarity", ANALYSES["similarity"]),
         pairs=lambda wc: [list(p) for p in CKA_JOBS[wc.ckajob]],
+        bootstrap=cka_job_bootstrap,  # ci_low/ci_high of the shape and CCA rows
     script:
         "../../scripts/similarity.py"
 
