@@ -53,7 +53,11 @@ from cebra_lens_core.metrics.neighbourhood import (
     neighbourhood_rows,
     neighbourhood_similarity_matrix,
 )
-from cebra_lens_core.metrics.shape import MIN_TRAIN_SAMPLES, shape_distances_from_covariance
+from cebra_lens_core.metrics.shape import (
+    MIN_TRAIN_SAMPLES,
+    ShapeFit,
+    shape_distances_from_covariance,
+)
 from cebra_lens_core.metrics.similarity import MEASURES
 from cebra_lens_core.results import make_rows
 from cebra_lens_core.stats.options import BootstrapOptions
@@ -487,10 +491,11 @@ def _pair_values(
     by_family: Mapping[str, list[str]],
     variance_fraction: float,
     names: Sequence[str],
+    fits: Mapping[float, ShapeFit] | None = None,
 ) -> dict[str, np.ndarray]:
     """Shape and CCA values of layers ``rows`` vs ``cols`` (block indices of the covariances):
-    shape fitted on ``fit_cov`` and scored on ``test_cov`` (``None``: on ``fit_cov``), CCA
-    on the scored covariance."""
+    shape fitted on ``fit_cov`` (or the kept ``fits`` of it, per alpha) and scored on
+    ``test_cov`` (``None``: on ``fit_cov``), CCA on the scored covariance."""
     out: dict[str, np.ndarray] = {}
     alphas: dict[float, list[str]] = {}
     for name in by_family["shape"]:
@@ -498,7 +503,14 @@ def _pair_values(
         alphas.setdefault(alpha, []).append(form)
     for alpha, forms in alphas.items():
         values = shape_distances_from_covariance(
-            fit_cov, test_cov, rows, cols, alpha=alpha, forms=forms, names=names
+            fit_cov,
+            test_cov,
+            rows,
+            cols,
+            alpha=alpha,
+            forms=forms,
+            names=names,
+            fit=(fits or {}).get(alpha),
         )
         for name in by_family["shape"]:
             if _SHAPE[name][0] == alpha:
@@ -550,10 +562,13 @@ def _pair_intervals(
     fit = _sub_covariance(fit_cov, blocks) if fit_cov is not None else None
     replicates = covariance_replicates(layers, boot, chunk_size=chunk_size)
 
+    # the training fit (whitening, rotations) is the same for every replicate: fitted once
+    fits = {_SHAPE[m][0]: ShapeFit(_SHAPE[m][0]) for m in by_family["shape"]}
+
     def statistic(cov: StackedCovariance) -> dict[str, np.ndarray]:
         if fit is None:  # fitted and scored on the same (resampled) rows
             return _pair_values(cov, None, rows, cols, by_family, variance_fraction, names)
-        return _pair_values(fit, cov, rows, cols, by_family, variance_fraction, names)
+        return _pair_values(fit, cov, rows, cols, by_family, variance_fraction, names, fits)
 
     with warnings.catch_warnings():  # a degenerate replicate is NaN; the point estimate warns
         warnings.simplefilter("ignore", RuntimeWarning)

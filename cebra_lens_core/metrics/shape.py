@@ -265,6 +265,41 @@ def _scores(
     return out
 
 
+class ShapeFit:
+    """The training-split fit of shape distances at one ``alpha``, computed on demand and
+    kept: the whitening ``W_i`` of each layer and the rotation ``U Vᵀ`` of each layer pair
+    (``W_i G_ij W_j = U S Vᵀ``). Valid for one training covariance only; reuse it across
+    scorings of the same layers (bootstrap replicates of the test split)."""
+
+    def __init__(self, alpha: float) -> None:
+        self.alpha = _check_alpha(alpha)
+        self._ok: dict[int, bool] = {}
+        self._whiten: dict[int, np.ndarray] = {}
+        self._rotation: dict[tuple[int, int], np.ndarray] = {}
+
+    def usable(self, train: StackedCovariance, layers: Sequence[int]) -> dict[int, bool]:
+        """Whether each layer has variance on the training split."""
+        for i in layers:
+            if i not in self._ok:
+                self._ok[i] = float(np.trace(train.block(i))) > 0.0
+        return {i: self._ok[i] for i in layers}
+
+    def whitening(self, train: StackedCovariance, layers: Sequence[int]) -> dict[int, np.ndarray]:
+        """``W_i`` of each layer (:func:`whitening_matrix` of its training covariance)."""
+        for i in layers:
+            if i not in self._whiten:
+                self._whiten[i] = whitening_matrix(train.block(i) / train.n_samples, self.alpha)
+        return {i: self._whiten[i] for i in layers}
+
+    def rotation(self, train: StackedCovariance, p: int, q: int) -> np.ndarray:
+        """``U Vᵀ`` of the SVD of ``W_p G_pq W_q`` (training split)."""
+        if (p, q) not in self._rotation:
+            w = self.whitening(train, [p, q])
+            u, _, vt = np.linalg.svd(w[p] @ train.block(p, q) @ w[q], full_matrices=False)
+            self._rotation[(p, q)] = u @ vt
+        return self._rotation[(p, q)]
+
+
 def shape_distances_from_covariance(
     train: StackedCovariance,
     test: StackedCovariance | None = None,
@@ -274,6 +309,7 @@ def shape_distances_from_covariance(
     alpha: float = 1.0,
     forms: str | Sequence[str] = FORMS,
     names: Sequence[str] | None = None,
+    fit: ShapeFit | None = None,
 ) -> dict[str, np.ndarray]:
     r"""Shape distances between stacked layers, from their stacked covariances.
 
@@ -295,6 +331,8 @@ def shape_distances_from_covariance(
         alpha: partial-whitening parameter in ``[0, 1]``.
         forms: ``"angular"``, ``"euclidean"`` or both.
         names: layer names for warnings (default ``layer i``).
+        fit: a :class:`ShapeFit` kept across calls with the **same** ``train`` (e.g. for
+            bootstrap replicates of ``test``): the whitening and rotations are fitted once.
 
     Returns:
         ``{form: len(rows) × len(cols) float64 array}``.
@@ -324,7 +362,10 @@ def shape_distances_from_covariance(
     names = list(names) if names is not None else [f"layer {i}" for i in range(n_layers)]
 
     used = sorted(set(rows) | set(cols))
-    ok = {i: float(np.trace(train.block(i))) > 0.0 for i in used}
+    fit = fit if fit is not None else ShapeFit(alpha)
+    if fit.alpha != alpha:
+        raise ValueError(f"the shape fit was made with alpha={fit.alpha}, not {alpha}")
+    ok = fit.usable(train, used)
     bad = [names[i] for i in used if not ok[i]]
     if bad:
         warnings.warn(
@@ -333,7 +374,7 @@ def shape_distances_from_covariance(
             RuntimeWarning,
             stacklevel=2,
         )
-    whiten = {i: whitening_matrix(train.block(i) / train.n_samples, alpha) for i in used if ok[i]}
+    whiten = fit.whitening(train, [i for i in used if ok[i]])
     if test is None:
         moments, n_score = train.scatter, train.n_samples
     else:
@@ -352,10 +393,8 @@ def shape_distances_from_covariance(
                 if p == q:
                     cache[key] = {"angular": 0.0 if norms[p] > 0 else math.nan, "euclidean": 0.0}
                 else:
-                    m = whiten[p] @ train.block(p, q) @ whiten[q]
-                    u, _, vt = np.linalg.svd(m, full_matrices=False)
                     s = whiten[p] @ _blocks(moments, offsets, p, q) @ whiten[q]
-                    inner = float(np.vdot(s, u @ vt))
+                    inner = float(np.vdot(s, fit.rotation(train, p, q)))
                     cache[key] = _scores(inner, norms[p], norms[q], n_score, forms)
             for form in forms:
                 out[form][a, b] = cache[key][form]

@@ -20,6 +20,7 @@ from cebra_lens_core.metrics.cka import stacked_covariance
 from cebra_lens_core.metrics.shape import (
     EIGENVALUE_FLOOR,
     FORMS,
+    ShapeFit,
     scatter_about,
     shape_distance,
     shape_distance_matrix,
@@ -497,3 +498,21 @@ def test_error_from_covariance_mismatch():
         shape_distances_from_covariance(train, rows=[0, 2])
     with pytest.raises(ValueError, match="square"):
         whitening_matrix(np.ones((2, 3)), 0.5)
+
+
+@pytest.mark.parametrize("alpha", ALPHAS)
+def test_a_kept_fit_scores_other_test_splits_like_a_fresh_one(alpha):
+    """One ShapeFit reused across scorings of the same training fit (bootstrap replicates)
+    gives what a fresh fit gives for each test split; a fit of another alpha is refused."""
+    rng = np.random.default_rng(21)
+    layers = [rng.normal(size=(200, d)) @ rng.normal(size=(d, d)) for d in (3, 4, 2)]
+    train = stacked_covariance([x[:120] for x in layers])
+    fit = ShapeFit(alpha)
+    for start in (120, 140, 160):
+        test = stacked_covariance([x[start : start + 40] for x in layers])
+        kept = shape_distances_from_covariance(train, test, alpha=alpha, fit=fit)
+        fresh = shape_distances_from_covariance(train, test, alpha=alpha)
+        for form in FORMS:
+            np.testing.assert_array_equal(kept[form], fresh[form])
+    with pytest.raises(ValueError, match="fit was made with alpha"):
+        shape_distances_from_covariance(train, alpha=0.5 if alpha != 0.5 else 0.2, fit=fit)
