@@ -218,6 +218,8 @@ def test_tiny_real_run_and_report(tiny_run):
         "consistency.png",
         "embedding",
         "single_units",
+        "similarity_grounding.png",
+        "model_space.png",
     ]:
         assert name in html, name
 
