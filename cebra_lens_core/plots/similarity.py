@@ -315,3 +315,55 @@ def plot_model_space(arrays: Mapping[str, np.ndarray], layer: str = "embedding")
         f"Model space at layer {key}: {measure}, MDS explains {explained:.0%}", fontsize=11
     )
     return fig
+
+
+def plot_model_space_layers(arrays: Mapping[str, np.ndarray]) -> plt.Figure:
+    """The MDS map of the models at every layer key of ``model_space`` (small multiples in
+    depth order, the same colours by group and markers by kind as :func:`plot_model_space`):
+    where along the depth models of one group come together or split apart."""
+    layers = [str(k) for k in np.atleast_1d(arrays.get("layers", np.array([])))]
+    if not layers:
+        return placeholder_figure(
+            "no model space: fewer than two models share the measure's values at any layer"
+        )
+    measure = str(arrays.get("measure", "distance"))
+    group_of = {
+        s: g or s
+        for s, g in zip(map(str, arrays["stores"]), map(str, arrays["groups"]), strict=True)
+    }
+    kind_of = dict(zip(map(str, arrays["stores"]), map(str, arrays["kinds"]), strict=True))
+    colours = group_palette([group_of[s] for s in map(str, arrays["stores"])])
+    n_cols = min(len(layers), 5)
+    n_rows = int(np.ceil(len(layers) / n_cols))
+    fig, axes = plt.subplots(
+        n_rows, n_cols, figsize=(3.0 * n_cols, 3.0 * n_rows + 0.8), layout="constrained"
+    )
+    axes = np.atleast_1d(axes).reshape(-1)
+    for ax, key in zip(axes, layers, strict=False):
+        stores = [str(s) for s in arrays[f"{key}__stores"]]
+        coords = np.asarray(arrays[f"{key}__mds"], dtype=float)
+        for (x, y), store in zip(coords, stores, strict=True):
+            ax.scatter(
+                x,
+                y,
+                s=40,
+                color=colours[group_of.get(store, store)],
+                marker=KIND_MARKERS.get(kind_of.get(store, ""), "D"),
+                edgecolors="black",
+                linewidths=0.5,
+            ).set_gid(store)
+        explained = float(arrays[f"{key}__mds_explained"])
+        ax.set_title(f"{key} (MDS keeps {explained:.0%})", fontsize=9)
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    for ax in axes[len(layers) :]:
+        ax.set_axis_off()
+    kinds = sorted({kind_of.get(s, "") for s in map(str, arrays["stores"])} - {""})
+    handles = [Patch(color=colours[g], label=g) for g in colours]
+    handles += [
+        Line2D([], [], ls="", marker=KIND_MARKERS.get(k, "D"), color="0.4", label=k) for k in kinds
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(6, len(handles)), fontsize=7)
+    fig.suptitle(f"Model space at every layer: classical MDS of {measure}", fontsize=11)
+    return fig

@@ -12,6 +12,7 @@ from scipy.spatial.distance import pdist, squareform
 from cebra_lens_core.plots.similarity import (
     FAMILY_COLOURS,
     plot_model_space,
+    plot_model_space_layers,
     plot_similarity_grounding,
 )
 from cebra_lens_core.results import make_rows
@@ -152,3 +153,21 @@ def test_grounding_chance_per_measure_and_missing_identification():
     assert any("no layer-identification test" in t.get_text() for t in left.texts)
     assert len(bars(right)) == 3
     plt.close(fig)
+
+
+def test_model_space_layers_one_panel_per_layer_in_depth_order():
+    layers = ("conv_in", "block_1", "norm", "embedding")
+    fig = plot_model_space_layers(space(layers=layers))
+    drawn = [ax for ax in fig.axes if ax.axison]
+    assert [ax.get_title().split(" (")[0] for ax in drawn] == list(layers)
+    for ax in drawn:
+        points = {c.get_gid(): c for c in ax.collections if c.get_gid()}
+        assert sorted(points) == sorted(STORES)
+        np.testing.assert_allclose(points["b0"].get_offsets()[0], POINTS[2] - POINTS.mean(axis=0))
+    assert "88%" in drawn[0].get_title()
+    labels = {t.get_text() for t in fig.legends[0].get_texts()}
+    assert {"a", "b", "c", "control", "trained"} <= labels
+    plt.close(fig)
+    empty = plot_model_space_layers({"layers": np.asarray([], dtype=str)})
+    assert "no model space" in " ".join(t.get_text() for ax in empty.axes for t in ax.texts)
+    plt.close(empty)

@@ -195,6 +195,7 @@ def test_tiny_real_run_and_report(tiny_run):
         "attribution_summary.png",
         "similarity_grounding.png",
         "model_space.png",
+        "model_space_layers.png",
     ]:
         assert (figures / fig).exists(), fig
 

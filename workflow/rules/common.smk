@@ -226,6 +226,9 @@ def analysis_figures():
         if analysis.summary_figure:
             figures.append(f"{R}/figures/{analysis.summary_figure[0]}.png")
     if analysis_units("similarity"):
-        figures.append(f"{R}/figures/model_space.png")
+        figures += [
+            f"{R}/figures/model_space.png",
+            f"{R}/figures/model_space_layers.png",
+        ]
     figures += [f"{R}/figures/comparison/{name}.png" for name in CFG["report_figures"]]
     return figures

@@ -187,13 +187,19 @@ rule comparison_figures:
 if analysis_units("similarity"):
 
     rule model_space_figure:
-        """Model space: MDS map and clustering of every model by a shape metric, per layer."""
+        """Model space: MDS map and clustering of every model by a shape metric (embeddings),
+        and the MDS map at every layer."""
         input:
             f"{R}/similarity_grounding/model_space.npz",
         output:
-            report(
+            embedding=report(
                 f"{R}/figures/model_space.png",
                 caption="../report/model_space.rst",
+                category="Similarity measures",
+            ),
+            layers=report(
+                f"{R}/figures/model_space_layers.png",
+                caption="../report/model_space_layers.rst",
                 category="Similarity measures",
             ),
         log:
