@@ -28,7 +28,6 @@ import logging
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from numbers import Real
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -38,10 +37,10 @@ import xarray as xr
 from cebra_lens_core.activations.store import layer_names, select_split, split_rows
 from cebra_lens_core.analyses.cka import check_same_time_points
 from cebra_lens_core.analyses.common import dataset_name, label_conditions, store_labels
-from cebra_lens_core.metrics.cca import cca_matrix_from_covariance
+from cebra_lens_core.metrics.cca import cca_matrix_from_covariance, check_variance_fraction
 from cebra_lens_core.metrics.cka import StackedCovariance, stacked_covariance
 from cebra_lens_core.metrics.crossnobis import (
-    SHRINKAGE_METHODS,
+    check_shrinkage,
     compare_rdms_whitened,
     contiguous_folds,
     crossnobis_rdm,
@@ -61,6 +60,7 @@ from cebra_lens_core.metrics.shape import (
 from cebra_lens_core.metrics.similarity import MEASURES
 from cebra_lens_core.results import make_rows
 from cebra_lens_core.stats.options import BootstrapOptions
+from cebra_lens_core.stats.resampling import check_int
 from cebra_lens_core.stats.similarity import covariance_intervals, covariance_replicates
 
 log = logging.getLogger(__name__)
@@ -172,7 +172,7 @@ def similarity_rows_for_pairs(
     boot = BootstrapOptions.from_config(bootstrap)
     if split not in SPLITS:
         raise ValueError(f"split must be one of {list(SPLITS)}, got {split!r}")
-    chunk_size = _check_int(chunk_size, "chunk_size", 1)
+    chunk_size = check_int(chunk_size, "chunk_size", 1)
     by_family = {f: [m for m in chosen if MEASURES[m].family == f] for f in FAMILIES}
     names = _check_pairs(stores, pairs)
     scored = _selected(stores, names, split)
@@ -192,12 +192,12 @@ def similarity_rows_for_pairs(
                 f"to fit on, got {n_fit}"
             )
     if by_family["cca"]:
-        _check_fraction(variance_fraction)
+        check_variance_fraction(variance_fraction)
     if by_family["neighbourhood"]:
         _check_neighbourhood(by_family["neighbourhood"], n_scored, k, max_samples, seed)
     conditions: dict[str, tuple[str, np.ndarray, int]] = {}
     if by_family["crossnobis"]:
-        _check_shrinkage(shrinkage)
+        check_shrinkage(shrinkage)
         conditions = _crossnobis_conditions(stores, names, pairs, split, label, n_bins, n_folds)
 
     stack = _stack(scored, names)
@@ -283,32 +283,6 @@ def _check_measures(measures: Any) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_fraction(value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, Real) or not 0.0 < float(value) <= 1.0:
-        raise ValueError(
-            f"variance_fraction must be a number in (0, 1] (SVCCA's kept fraction of each "
-            f"layer's variance), got {value!r}"
-        )
-
-
-def _check_shrinkage(shrinkage: Any) -> None:
-    if shrinkage is None or (isinstance(shrinkage, str) and shrinkage in SHRINKAGE_METHODS):
-        return
-    if isinstance(shrinkage, Real) and not isinstance(shrinkage, bool):
-        if 0.0 <= float(shrinkage) <= 1.0:
-            return
-    raise ValueError(
-        f"shrinkage must be one of {list(SHRINKAGE_METHODS)} or a number in [0, 1], "
-        f"got {shrinkage!r}"
-    )
-
-
 def _check_pairs(stores: Mapping[str, xr.Dataset], pairs: Sequence[Any]) -> list[str]:
     """Store names of the pairs, in order of first appearance."""
     pairs = list(pairs)
@@ -347,7 +321,7 @@ def _check_neighbourhood(
     """``max_samples`` and ``k`` against the rows the neighbourhood measures will use."""
     rows = neighbourhood_rows(n_time, max_samples, seed)
     minimum = CKNNA_MIN_K if "cknna" in measures else 1
-    k = _check_int(k, "k", minimum)
+    k = check_int(k, "k", minimum)
     if k >= len(rows):
         raise ValueError(
             f"k={k} must be smaller than the number of rows the neighbourhood measures use "
@@ -610,17 +584,12 @@ def _covariance_families(
             boot.n_resamples,
             boot.length_for(n_time),
         )
+    # shape fitted on the training split and scored on `split`, or both on the same rows
+    fit, test = (fit_cov, score_cov) if fit_cov is not None else (score_cov, None)
     out: dict[tuple[str, str, str], _Values] = {}
     for a, b in pairs:
         rows, cols = stack.block(a), stack.block(b)
-        if fit_cov is not None:
-            values = _pair_values(
-                fit_cov, score_cov, rows, cols, by_family, variance_fraction, stack.labels
-            )
-        else:
-            values = _pair_values(
-                score_cov, None, rows, cols, by_family, variance_fraction, stack.labels
-            )
+        values = _pair_values(fit, test, rows, cols, by_family, variance_fraction, stack.labels)
         intervals = {}
         if boot is not None:
             intervals = _pair_intervals(

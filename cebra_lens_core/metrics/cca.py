@@ -124,7 +124,9 @@ __all__ = [
     "canonical_correlations",
     "canonical_correlations_from_covariance",
     "cca_from_covariance",
+    "cca_matrix_from_covariance",
     "cca_similarity_matrix",
+    "check_variance_fraction",
     "principal_basis",
     "projection_weights",
     "pwcca",
@@ -150,15 +152,15 @@ MIN_SAMPLES = 2
 # --------------------------------------------------------------------------------------
 
 
-def _check_fraction(variance_fraction: Any) -> float:
+def check_variance_fraction(variance_fraction: Any) -> float:
     """``variance_fraction`` as a float in ``(0, 1]``."""
     if isinstance(variance_fraction, bool) or not isinstance(variance_fraction, Real):
         raise ValueError(f"variance_fraction must be a number in (0, 1], got {variance_fraction!r}")
     f = float(variance_fraction)
     if not 0.0 < f <= 1.0:
         raise ValueError(
-            "variance_fraction must be in (0, 1] (the fraction of each layer's variance "
-            f"kept by SVCCA's PCA step), got {variance_fraction!r}"
+            "variance_fraction must be a number in (0, 1] (the fraction of each layer's "
+            f"variance kept by SVCCA's PCA step), got {variance_fraction!r}"
         )
     return f
 
@@ -221,7 +223,7 @@ def principal_basis(scatter: np.ndarray, variance_fraction: float) -> np.ndarray
     are dropped too. ``Xc V_k`` is the reduced layer; the returned basis whitens it.
     ``k = 0`` for a constant layer.
     """
-    f = _check_fraction(variance_fraction)
+    f = check_variance_fraction(variance_fraction)
     g = np.asarray(scatter, dtype=np.float64)
     lam, vec = np.linalg.eigh(0.5 * (g + g.T))
     lam, vec = np.maximum(lam[::-1], 0.0), vec[:, ::-1]
@@ -406,7 +408,7 @@ def cca_from_covariance(
         ValueError: unknown measure, ``variance_fraction`` outside ``(0, 1]``, bad index.
     """
     measures = _check_measures(measures)
-    fraction = _check_fraction(variance_fraction)
+    fraction = check_variance_fraction(variance_fraction)
     i, j = _check_index(cov, i, "i"), _check_index(cov, j, "j")
     names = list(names) if names is not None else [f"layer {k}" for k in range(cov.n_layers)]
     bases = {k: _layer_bases(cov.block(k), measures, fraction) for k in dict.fromkeys((i, j))}
@@ -471,7 +473,7 @@ def cca_matrix_from_covariance(
         ValueError: unknown measure, bad ``variance_fraction``, bad index.
     """
     measures = _check_measures(measures)
-    fraction = _check_fraction(variance_fraction)
+    fraction = check_variance_fraction(variance_fraction)
     rows = [_check_index(cov, i, "rows") for i in rows]
     cols = [_check_index(cov, j, "cols") for j in cols]
     names = list(names) if names is not None else [f"layer {k}" for k in range(cov.n_layers)]
@@ -525,7 +527,7 @@ def cca_similarity_matrix(
         TypeError: a single array passed instead of a sequence of layers.
     """
     measures = _check_measures(measures)
-    fraction = _check_fraction(variance_fraction)
+    fraction = check_variance_fraction(variance_fraction)
     la = check_layers(layers_a, "layers_a", names_a)
     names = list(names_a) if names_a else [f"layers_a[{i}]" for i in range(len(la))]
     lb = [] if layers_b is None else check_layers(layers_b, "layers_b", names_b)
@@ -576,7 +578,7 @@ def svcca(
     Raises:
         ValueError: bad ``variance_fraction``; see :func:`canonical_correlations`.
     """
-    fraction = _check_fraction(variance_fraction)
+    fraction = check_variance_fraction(variance_fraction)
     cov = _pair_covariance(X, Y, chunk_size)
     return cca_from_covariance(
         cov, 0, 1, measures=("svcca",), variance_fraction=fraction, names=["X", "Y"]

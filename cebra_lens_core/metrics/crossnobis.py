@@ -108,6 +108,7 @@ __all__ = [
     "FoldLayout",
     "Shrinkage",
     "WhitenedComparator",
+    "check_shrinkage",
     "compare_rdms_whitened",
     "contiguous_folds",
     "crossnobis_from_fold_means",
@@ -294,12 +295,14 @@ def _residual_moments(
     return 0.5 * (scatter + scatter.T), fourth
 
 
-def _check_shrinkage(shrinkage: Any) -> str | float:
+def check_shrinkage(shrinkage: Any) -> str | float:
+    """``shrinkage`` as a method name (``None`` = ``"none"``) or an intensity in ``[0, 1]``."""
     if isinstance(shrinkage, str):
         if shrinkage not in SHRINKAGE_METHODS:
             valid = ", ".join(repr(m) for m in SHRINKAGE_METHODS)
             raise ValueError(
-                f"unknown shrinkage {shrinkage!r}; valid: {valid} or a number in [0, 1]"
+                f"unknown shrinkage {shrinkage!r}: shrinkage must be one of {valid} or a "
+                "number in [0, 1]"
             )
         return shrinkage
     if shrinkage is None:
@@ -339,7 +342,7 @@ def shrunk_covariance(
     Returns:
         ``(Σ (d × d, float64, symmetric), λ)``.
     """
-    method = _check_shrinkage(shrinkage)
+    method = check_shrinkage(shrinkage)
     scatter = np.asarray(scatter, dtype=np.float64)
     d = scatter.shape[0]
     if int(dof) < 1:
@@ -436,7 +439,7 @@ def noise_precision(
         ValueError: bad labels or lengths, NaN/inf in ``X`` (time index named), bad
             ``shrinkage``, no residual degrees of freedom, a singular covariance.
     """
-    method = _check_shrinkage(shrinkage)
+    method = check_shrinkage(shrinkage)
     x, layout = _layout_for(X, conditions, folds, name, require_pairs=False)
     _, prec, lam = _layer_noise(x, layout, method, chunk_size, name)
     return prec, lam
@@ -549,7 +552,7 @@ def crossnobis_rdm(
             not integers; a condition in fewer than 2 folds or a pair sharing fewer than 2
             (checked before ``X`` is read); NaN/inf in ``X``; a singular noise covariance.
     """
-    method = _check_shrinkage(shrinkage)
+    method = check_shrinkage(shrinkage)
     x = check_layer(X, name)
     n_time = int(x.shape[0])
     folds = contiguous_folds(n_time, n_folds)
@@ -657,7 +660,7 @@ def crossnobis_rsa(
             raise; ``X`` and ``Y`` with different numbers of rows (checked first).
     """
     method = _check_comparator(method)
-    shrink = _check_shrinkage(shrinkage)
+    shrink = check_shrinkage(shrinkage)
     x, y = check_layer(X, "X"), check_layer(Y, "Y")
     n_time = check_same_time([x, y], ["X", "Y"])
     layout = fold_layout(conditions, contiguous_folds(n_time, n_folds), n_time)

@@ -146,11 +146,16 @@ def model_groups(rows: pd.DataFrame) -> dict[str, str]:
     return dict(zip(models, groups, strict=True))
 
 
+def group_palette(groups) -> dict[str, tuple]:
+    """Colour per group name (sorted names, ``tab10`` then ``tab20``)."""
+    names = sorted(set(groups))
+    cmap = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
+    return {g: cmap(i % cmap.N) for i, g in enumerate(names)}
+
+
 def group_colours(rows: pd.DataFrame) -> dict[str, tuple]:
-    """Colour per model group of the rows (sorted group names, ``tab10`` then ``tab20``)."""
-    groups = sorted(set(model_groups(rows).values()))
-    cmap = plt.get_cmap("tab10" if len(groups) <= 10 else "tab20")
-    return {g: cmap(i % cmap.N) for i, g in enumerate(groups)}
+    """Colour per model group of the rows (:func:`group_palette` of their groups)."""
+    return group_palette(model_groups(rows).values())
 
 
 def model_styles(rows: pd.DataFrame) -> dict[str, dict]:

@@ -17,7 +17,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from scipy.cluster.hierarchy import dendrogram
 
-from cebra_lens_core.plots.common import NoRowsError, placeholder_figure
+from cebra_lens_core.plots.common import NoRowsError, group_palette, placeholder_figure
 
 #: ``analysis`` of the grounding rows
 ANALYSIS = "similarity_grounding"
@@ -232,11 +232,52 @@ def model_space_layer(arrays: Mapping[str, np.ndarray], layer: str) -> str:
     raise ValueError(f"plot_model_space: layer {layer!r} is not in the model space; layers: {keys}")
 
 
-def group_palette(groups) -> dict[str, tuple]:
-    """Colour per group (sorted names, ``tab10`` then ``tab20``)."""
-    names = sorted(set(groups))
-    cmap = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
-    return {g: cmap(k % cmap.N) for k, g in enumerate(names)}
+def store_groups_and_kinds(arrays: Mapping[str, np.ndarray]) -> tuple[dict, dict]:
+    """``store -> group`` (the store itself when it has none) and ``store -> kind`` from the
+    arrays of ``model_space``."""
+    stores = list(map(str, arrays["stores"]))
+    group_of = {s: g or s for s, g in zip(stores, map(str, arrays["groups"]), strict=True)}
+    kind_of = dict(zip(stores, map(str, arrays["kinds"]), strict=True))
+    return group_of, kind_of
+
+
+def draw_model_points(
+    ax: plt.Axes,
+    arrays: Mapping[str, np.ndarray],
+    key: str,
+    colours: Mapping[str, tuple],
+    *,
+    size: float,
+    annotate: bool,
+) -> None:
+    """The MDS points of layer ``key``: colour = group, marker = kind, ``gid`` = store."""
+    group_of, kind_of = store_groups_and_kinds(arrays)
+    stores = [str(s) for s in arrays[f"{key}__stores"]]
+    coords = np.asarray(arrays[f"{key}__mds"], dtype=float)
+    for (x, y), store in zip(coords, stores, strict=True):
+        ax.scatter(
+            x,
+            y,
+            s=size,
+            color=colours[group_of.get(store, store)],
+            marker=KIND_MARKERS.get(kind_of.get(store, ""), "D"),
+            edgecolors="black",
+            linewidths=0.5,
+            zorder=3,
+        ).set_gid(store)
+        if annotate:
+            ax.annotate(store, (x, y), xytext=(4, 4), textcoords="offset points", fontsize=7)
+
+
+def model_legend_handles(colours: Mapping[str, tuple], kinds) -> list:
+    """Legend entries: a patch per group colour, a marker per (non-empty) kind."""
+    handles = [Patch(color=colours[g], label=g) for g in colours]
+    handles += [
+        Line2D([], [], ls="", marker=KIND_MARKERS.get(k, "D"), color="0.4", label=k)
+        for k in sorted(set(kinds))
+        if k
+    ]
+    return handles
 
 
 def plot_model_space(arrays: Mapping[str, np.ndarray], layer: str = "embedding") -> plt.Figure:
@@ -255,15 +296,8 @@ def plot_model_space(arrays: Mapping[str, np.ndarray], layer: str = "embedding")
     key = model_space_layer(arrays, layer)
     measure = str(arrays.get("measure", "distance"))
     stores = [str(s) for s in arrays[f"{key}__stores"]]
-    group_of = {
-        s: g or s
-        for s, g in zip(map(str, arrays["stores"]), map(str, arrays["groups"]), strict=True)
-    }
-    kind_of = dict(zip(map(str, arrays["stores"]), map(str, arrays["kinds"]), strict=True))
-    groups = [group_of.get(s, s) for s in stores]
-    kinds = [kind_of.get(s, "") for s in stores]
-    colours = group_palette(groups)
-    coords = np.asarray(arrays[f"{key}__mds"], dtype=float)
+    group_of, kind_of = store_groups_and_kinds(arrays)
+    colours = group_palette([group_of.get(s, s) for s in stores])
     explained = float(arrays[f"{key}__mds_explained"])
     fig, (ax, tree) = plt.subplots(
         1,
@@ -272,31 +306,14 @@ def plot_model_space(arrays: Mapping[str, np.ndarray], layer: str = "embedding")
         gridspec_kw={"width_ratios": [1.3, 1.0]},
         layout="constrained",
     )
-    for (x, y), store, group, kind in zip(coords, stores, groups, kinds, strict=True):
-        point = ax.scatter(
-            x,
-            y,
-            s=60,
-            color=colours[group],
-            marker=KIND_MARKERS.get(kind, "D"),
-            edgecolors="black",
-            linewidths=0.5,
-            zorder=3,
-        )
-        point.set_gid(store)
-        ax.annotate(store, (x, y), xytext=(4, 4), textcoords="offset points", fontsize=7)
+    draw_model_points(ax, arrays, key, colours, size=60, annotate=True)
     ax.set_xlabel("MDS 1")
     ax.set_ylabel("MDS 2")
     ax.set_aspect("equal", adjustable="datalim")
     ax.grid(alpha=0.3)
     ax.set_title(f"classical MDS ({explained:.0%} of the positive eigenvalue mass)", fontsize=9)
-    handles = [Patch(color=colours[g], label=g) for g in colours]
-    handles += [
-        Line2D([], [], ls="", marker=KIND_MARKERS.get(k, "D"), color="0.4", label=k)
-        for k in sorted(set(kinds))
-        if k
-    ]
-    ax.legend(handles=handles, fontsize=7, loc="best")
+    kinds = [kind_of.get(s, "") for s in stores]
+    ax.legend(handles=model_legend_handles(colours, kinds), fontsize=7, loc="best")
     result = dendrogram(
         np.asarray(arrays[f"{key}__linkage"], dtype=float),
         labels=stores,
@@ -327,12 +344,8 @@ def plot_model_space_layers(arrays: Mapping[str, np.ndarray]) -> plt.Figure:
             "no model space: fewer than two models share the measure's values at any layer"
         )
     measure = str(arrays.get("measure", "distance"))
-    group_of = {
-        s: g or s
-        for s, g in zip(map(str, arrays["stores"]), map(str, arrays["groups"]), strict=True)
-    }
-    kind_of = dict(zip(map(str, arrays["stores"]), map(str, arrays["kinds"]), strict=True))
-    colours = group_palette([group_of[s] for s in map(str, arrays["stores"])])
+    group_of, kind_of = store_groups_and_kinds(arrays)
+    colours = group_palette(group_of.values())
     n_cols = min(len(layers), 5)
     n_rows = int(np.ceil(len(layers) / n_cols))
     fig, axes = plt.subplots(
@@ -340,18 +353,7 @@ def plot_model_space_layers(arrays: Mapping[str, np.ndarray]) -> plt.Figure:
     )
     axes = np.atleast_1d(axes).reshape(-1)
     for ax, key in zip(axes, layers, strict=False):
-        stores = [str(s) for s in arrays[f"{key}__stores"]]
-        coords = np.asarray(arrays[f"{key}__mds"], dtype=float)
-        for (x, y), store in zip(coords, stores, strict=True):
-            ax.scatter(
-                x,
-                y,
-                s=40,
-                color=colours[group_of.get(store, store)],
-                marker=KIND_MARKERS.get(kind_of.get(store, ""), "D"),
-                edgecolors="black",
-                linewidths=0.5,
-            ).set_gid(store)
+        draw_model_points(ax, arrays, key, colours, size=40, annotate=False)
         explained = float(arrays[f"{key}__mds_explained"])
         ax.set_title(f"{key} (MDS keeps {explained:.0%})", fontsize=9)
         ax.set_aspect("equal", adjustable="datalim")
@@ -359,11 +361,7 @@ def plot_model_space_layers(arrays: Mapping[str, np.ndarray]) -> plt.Figure:
         ax.grid(alpha=0.3)
     for ax in axes[len(layers) :]:
         ax.set_axis_off()
-    kinds = sorted({kind_of.get(s, "") for s in map(str, arrays["stores"])} - {""})
-    handles = [Patch(color=colours[g], label=g) for g in colours]
-    handles += [
-        Line2D([], [], ls="", marker=KIND_MARKERS.get(k, "D"), color="0.4", label=k) for k in kinds
-    ]
+    handles = model_legend_handles(colours, kind_of.values())
     fig.legend(handles=handles, loc="outside lower center", ncol=min(6, len(handles)), fontsize=7)
     fig.suptitle(f"Model space at every layer: classical MDS of {measure}", fontsize=11)
     return fig
