@@ -332,6 +332,9 @@ def base_attrs(
         "cebra_lens_core_version": cebra_lens_core.__version__,
         "provenance": current_record(),
     }
+    parts = getattr(model, "parts_", None)  # xCEBRA: the behaviour and time dimensions
+    if parts:
+        attrs["embedding_parts"] = {p: [int(a), int(b)] for p, (a, b) in parts.items()}
     for key, value in (extra or {}).items():
         attrs[key] = value
     return attrs

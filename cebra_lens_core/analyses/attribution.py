@@ -29,6 +29,17 @@ def ground_truth(dataset: Dataset, session: int) -> tuple[np.ndarray | None, lis
     return truth, names
 
 
+def latent_parts(dataset: Dataset) -> dict[str, list[str]]:
+    """Groups of ground-truth latents by embedding part, e.g. ``{"behavior": [...], "time":
+    [...]}`` (``metadata["latent_parts"]`` of the ``attribution`` generator); ``{}`` if none."""
+    return {p: list(names) for p, names in (dataset.metadata.get("latent_parts") or {}).items()}
+
+
+def part_label(part: str, level: str) -> str:
+    """``label`` of a per-part score row: ``"<part>:<level>"``, e.g. ``"behavior:entries"``."""
+    return f"{part}:{level}"
+
+
 def method_agreement(maps: dict[str, np.ndarray]) -> list[tuple[str, str, float]]:
     """Spearman correlation between the |maps| of every pair of methods (both orders).
 
@@ -75,7 +86,17 @@ def attribution_analysis(
     Rows: analysis ``attribution``, variant = method; metric ``auc`` and the gap statistics
     (``gap_minmax`` = min connected − max non-connected, ``gap_mean`` ...) with ``label`` =
     the scoring level (``entries``: every latent × neuron entry; ``neuron_max`` / ``neuron_norm``:
-    one score per neuron vs "driven by any latent"); the time of each method on this
+    one score per neuron vs "driven by any latent").
+
+    Parts: when the dataset groups its latents by part (``metadata["latent_parts"]``, e.g.
+    behaviour and time-only latents), every group is also scored on its own rows of the
+    aligned maps, with ``label = "<part>:<level>"`` (``behavior:entries``, ``time:neuron_max``;
+    no ``neuron_norm``). For an xCEBRA model (``model.parts_``) the read-out is fitted part by
+    part (:func:`~cebra_lens_core.metrics.attribution.block_readout`): behaviour latents from
+    the behaviour dimensions, time latents from the time dimensions, so the rows of a part are
+    the attribution of that part of the embedding. Other models read every latent from the
+    whole embedding. The pseudo-inverse is always that of the whole aligned Jacobian, split
+    into rows afterwards (the paper's per-part maps). The time of each method on this
     machine, in the job log only, since it is not reproducible); ``method_agreement``
     (Spearman correlation of two methods' |maps|, other method in ``label``);
     ``moore_penrose_fraction`` for the pseudo-inverse methods. ``device``: where the maps are
@@ -86,6 +107,7 @@ def attribution_analysis(
     # deferred: torch (attribution runs the encoder); the other analyses stay torch-free
     from cebra_lens_core.metrics.attribution import (
         DEFAULT_METHODS,
+        block_readout,
         compute_attribution,
         latent_readout,
         score_attribution,
@@ -100,6 +122,11 @@ def attribution_analysis(
     if encoder_session is None and getattr(model, "num_sessions_", None) is not None:
         encoder_session = 0  # a multi-session model with one session
     truth, latent_names = ground_truth(dataset, k)
+    groups = {
+        p: names
+        for p, names in latent_parts(dataset).items()
+        if names and all(lab in latent_names for lab in names)
+    }
     readout = None
     if (
         truth is not None
@@ -110,7 +137,15 @@ def attribution_analysis(
         train = recording.train
         embedding = model.transform(recording.neural[train], session_id=encoder_session)
         latents = np.stack([recording.labels[lab] for lab in latent_names], axis=1)[train]
-        readout = latent_readout(embedding, latents)
+        model_parts = getattr(model, "parts_", None) or {}
+        blocks = [
+            (model_parts[p], [latent_names.index(lab) for lab in names])
+            for p, names in groups.items()
+            if p in model_parts
+        ]
+        readout = block_readout(embedding, latents, blocks) if blocks else None
+        if readout is None:
+            readout = latent_readout(embedding, latents)
     result = compute_attribution(
         get_encoder(model, encoder_session),
         recording.neural,
@@ -130,8 +165,16 @@ def attribution_analysis(
         "n": result.n_samples,
     }
     rows = []
+    scored: list[tuple[str | None, list[dict]]] = []
     if truth is not None:
-        for score in score_attribution(result, truth):
+        scored.append((None, score_attribution(result, truth)))
+        if readout is not None and len(groups) > 1:
+            for part, names in groups.items():
+                indices = [latent_names.index(lab) for lab in names]
+                scored.append((part, score_attribution(result, truth, rows=indices)))
+    for part, scores in scored:
+        for score in scores:
+            level = score["level"] if part is None else part_label(part, score["level"])
             for metric, value in score.items():
                 if metric in ("method", "level"):
                     continue
@@ -139,7 +182,7 @@ def attribution_analysis(
                     {
                         **base,
                         "metric": metric,
-                        "label": score["level"],
+                        "label": level,
                         "variant": score["method"],
                         "value": value,
                     }
@@ -161,13 +204,19 @@ def attribution_analysis(
         )
     arrays: dict[str, np.ndarray] = {f"map/{m}": v for m, v in result.maps.items()}
     arrays["sample_indices"] = result.sample_indices
+    n_rows = next(iter(result.maps.values())).shape[0]
     arrays["row_names"] = np.array(
-        latent_names
-        if readout is not None
-        else [f"dim {d}" for d in range(next(iter(result.maps.values())).shape[0])]
+        latent_names if readout is not None else [f"dim {d}" for d in range(n_rows)]
     )
     if truth is not None:
         arrays["ground_truth"] = truth
+    if readout is None and getattr(model, "parts_", None):  # xCEBRA: the part of each dimension
+        arrays["row_parts"] = np.array(
+            [next(p for p, (a, b) in model.parts_.items() if a <= d < b) for d in range(n_rows)]
+        )
+    if readout is not None and groups:
+        part_of = {lab: p for p, names in groups.items() for lab in names}
+        arrays["row_parts"] = np.array([part_of.get(lab, "") for lab in latent_names])
     log.info(
         "%s: attribution with %s on %d samples (%s)",
         name,

@@ -24,6 +24,8 @@ def goodness_of_fit_rows(
     Rows: analysis ``goodness_of_fit``, metric ``goodness_of_fit_bits``, variant
     ``train``/``test``, label = the training labels joined by ``+`` (``time`` for CEBRA-Time).
     """
+    if getattr(model, "parts_", None):
+        return _xcebra_rows(model, dataset, name)
     # deferred: cebra (imports torch), loaded only on this path
     import cebra.integrations.sklearn.metrics as cebra_metrics
 
@@ -64,4 +66,27 @@ def goodness_of_fit_rows(
                 "n": int(loss.size),
             }
         )
+    return make_rows(rows)
+
+
+def _xcebra_rows(model, dataset: Dataset, name: str) -> pd.DataFrame:
+    """xCEBRA: CEBRA's goodness of fit needs a ``cebra.CEBRA`` estimator, so only the final
+    training loss of each part (``label`` = part, InfoNCE without the regulariser) and of
+    the optimised total (``label`` = ``total``) are reported."""
+    rows = []
+    for label, key in [(p, f"loss_{p}") for p in model.parts_] + [("total", "total")]:
+        loss = np.asarray(model.log_.get(key, []), dtype=float)
+        if loss.size:
+            rows.append(
+                {
+                    "analysis": "goodness_of_fit",
+                    "dataset": dataset.name,
+                    "model": name,
+                    "metric": "final_training_loss",
+                    "label": label,
+                    "variant": "train",
+                    "value": float(loss[-1]),
+                    "n": int(loss.size),
+                }
+            )
     return make_rows(rows)

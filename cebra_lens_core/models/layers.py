@@ -6,7 +6,8 @@ of the output-shaping modules after the last weight layer:
 
 - conv models: the first ``Conv1d`` (``conv_in``), each ``_Skip`` block (the
   residual stream after the add, ``block_1`` ...), the final ``Conv1d``
-  (``conv_out``, pre-normalisation), then ``_Norm`` (``norm``) or ``Tanh``;
+  (``conv_out``, pre-normalisation), then ``_Norm`` (``norm``) or ``Tanh``, or for
+  xCEBRA models the per-part normalisation (``part_norm``);
 - MLP models (``offset1-model*``): each ``Linear`` / ``_SkipLinear``
   (``linear_1`` ..., ``linear_out``), then ``norm`` / ``tanh``;
 - ``-mse-clip-*`` models: the clamp applied in ``forward()`` (``clip``).
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from cebra_lens_core.models.errors import ArchitectureError
+from cebra_lens_core.models.xcebra import PartNorm
 from cebra_lens_core.naming import unknown_architecture_message
 
 
@@ -118,6 +120,8 @@ def _kind(module: nn.Module) -> str | None:
         return "residual_block"
     if isinstance(module, cl._Norm):
         return "norm"
+    if isinstance(module, PartNorm):  # xCEBRA: each embedding part normalised on its own
+        return "part_norm"
     if isinstance(module, nn.Tanh):
         return "tanh"
     return None

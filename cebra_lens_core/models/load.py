@@ -25,6 +25,8 @@ from typing import Any
 import torch
 
 from cebra_lens_core.models.errors import ModelFileError
+from cebra_lens_core.models.xcebra import from_checkpoint as xcebra_from_checkpoint
+from cebra_lens_core.models.xcebra import is_xcebra_checkpoint
 
 #: solver state entries that old checkpoints may lack, with neutral defaults
 _SOLVER_DEFAULTS: dict[str, Any] = {
@@ -68,7 +70,9 @@ def read_checkpoint(path: str | os.PathLike, *, trust: bool = False) -> dict:
                 "of safe types (e.g. a whole cebra.CEBRA object pickled with torch.save(model)), "
                 "and unpickling them could execute arbitrary code. If you trust this file, set "
                 "`trust_model_files: true` in the config (or pass trust=True). "
-                f"{_RESAVE_HINT}. Detail: {str(err).splitlines()[0]}"
+                f"{_RESAVE_HINT}. A checkpoint of CEBRA's PyTorch API (solver.state_dict(), e.g. "
+                "a unified-session or multi-objective solver) lands here too; with trust=True it "
+                f"is identified and refused with the reason. Detail: {str(err).splitlines()[0]}"
             ) from None
         checkpoint = _load_trusted(path)
     except Exception as err:  # noqa: BLE001 - torch raises many types for non-checkpoint bytes
@@ -100,6 +104,10 @@ def _as_checkpoint_dict(checkpoint: Any, path: Path) -> dict:
 
     if isinstance(checkpoint, cebra.CEBRA):  # `torch.save(model)` or CEBRA's "torch" backend
         checkpoint = _estimator_checkpoint(checkpoint, path)
+    if is_xcebra_checkpoint(checkpoint):
+        return checkpoint
+    if isinstance(checkpoint, dict) and "model" in checkpoint and "n_features" in checkpoint:
+        raise ModelFileError(solver_checkpoint_message(checkpoint, path))
     if not isinstance(checkpoint, dict):
         raise ModelFileError(
             f"{path} is not a CEBRA checkpoint: expected the dict written by CEBRA.save, "
@@ -112,6 +120,38 @@ def _as_checkpoint_dict(checkpoint: Any, path: Path) -> dict:
             f"(found {sorted(map(str, checkpoint))}); save models with cebra.CEBRA.save()"
         )
     return checkpoint
+
+
+def solver_checkpoint_message(checkpoint: dict, path: str | os.PathLike) -> str:
+    """Why a CEBRA PyTorch-API solver checkpoint (``solver.state_dict()`` / ``solver.save``)
+    cannot be analysed, and what to do instead."""
+    model_keys = [str(k) for k in checkpoint.get("model", {})]
+    n_features = checkpoint.get("n_features")
+    if "num_sessions" in checkpoint and not any(k.split(".")[0].isdigit() for k in model_keys):
+        return (
+            f"{path} is a CEBRA unified-session solver checkpoint (cebra.solver.UnifiedSolver: "
+            f"one encoder over the {n_features} neurons of {checkpoint.get('num_sessions')} "
+            "sessions side by side). It cannot be analysed here: the file does not record the "
+            "architecture name and hidden units needed to rebuild the encoder, and the "
+            "encoder's input for one session is assembled from every session's recording "
+            "matched on labels (UnifiedSolver.transform), while extraction and attribution "
+            "run one session's recording through its own encoder. Analyse a multi-session "
+            "model instead (cebra.CEBRA fitted on a list of sessions: one encoder per session)"
+        )
+    if any(k.startswith("module.") for k in model_keys):
+        return (
+            f"{path} is a CEBRA multi-objective (xCEBRA) solver checkpoint "
+            "(solver.state_dict()); it does not record the architecture name, hidden units or "
+            "embedding parts needed to rebuild the encoder. Train xCEBRA with this workflow "
+            "(`conditional: xcebra`), or convert the fitted solver once in Python: "
+            "cebra_lens_core.models.xcebra.from_solver(solver, architecture=..., "
+            "num_hidden_units=..., parts={'behavior': (0, k), 'time': (k, D)}).save(path)"
+        )
+    return (
+        f"{path} is a CEBRA PyTorch-API solver checkpoint (solver.state_dict()), not a "
+        f"cebra.CEBRA file; it does not record the architecture needed to rebuild the "
+        f"encoder. {_RESAVE_HINT}"
+    )
 
 
 def _estimator_checkpoint(model: Any, path: Path) -> dict:
@@ -194,7 +234,10 @@ def load_model(path: str | os.PathLike, device: str = "cpu", *, trust: bool = Fa
 
     Works for files saved on a GPU machine (tensors are mapped to ``device``), for
     files written by older CEBRA releases, and for multi-session models (each
-    session's encoder is ``model.model_[session_id]``).
+    session's encoder is ``model.model_[session_id]``). xCEBRA files
+    (:meth:`cebra_lens_core.models.xcebra.XCebraModel.save`) load as an
+    :class:`~cebra_lens_core.models.xcebra.XCebraModel`; CEBRA PyTorch-API solver
+    checkpoints (unified-session, multi-objective) are refused with a message saying why.
 
     Args:
         path: checkpoint written by ``cebra.CEBRA.save``.
@@ -207,7 +250,10 @@ def load_model(path: str | os.PathLike, device: str = "cpu", *, trust: bool = Fa
     # deferred: cebra (imports torch), loaded only on this path
     from cebra.integrations.sklearn.cebra import _load_cebra_with_sklearn_backend
 
-    checkpoint = repair_checkpoint(read_checkpoint(path, trust=trust), device=device)
+    checkpoint = read_checkpoint(path, trust=trust)
+    if is_xcebra_checkpoint(checkpoint):
+        return xcebra_from_checkpoint(checkpoint, device=device, path=str(path))
+    checkpoint = repair_checkpoint(checkpoint, device=device)
     try:
         model = _load_cebra_with_sklearn_backend(checkpoint)
     except (KeyError, RuntimeError, ValueError, TypeError) as err:
@@ -232,6 +278,8 @@ def checkpoint_input_widths(path: str | os.PathLike, *, trust: bool = False) -> 
         FileNotFoundError, ModelFileError: see :func:`read_checkpoint`.
     """
     checkpoint = read_checkpoint(path, trust=trust)
+    if is_xcebra_checkpoint(checkpoint):
+        return [int(checkpoint["num_neurons"])]
     n_features = checkpoint["state"].get("n_features_")
     if n_features is None:
         raise ModelFileError(f"{path}: the checkpoint does not say how many neurons it takes")

@@ -10,6 +10,7 @@ distribution created) and seeding torch and numpy.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -25,7 +26,16 @@ from cebra_lens_core.models.errors import TrainingError
 from cebra_lens_core.models.layers import check_architecture_name
 from cebra_lens_core.provenance import write_sidecar
 
-CONDITIONALS = ("time", "behavior", "hybrid")
+CONDITIONALS = ("time", "behavior", "hybrid", "xcebra")
+#: training keys that only xCEBRA models (``conditional: xcebra``) use
+XCEBRA_KEYS = (
+    "behavior_dimensions",
+    "regularizer_weight",
+    "regularizer_start_weight",
+    "regularizer_warmup_start",
+    "regularizer_warmup_end",
+    "regularizer_projections",
+)
 CONTROLS = ("none", "shuffled_labels", "shuffled_time")
 
 
@@ -37,7 +47,8 @@ class TrainingSpec:
         architecture: a ``cebra.models.get_options()`` name.
         output_dimension: embedding dimension (>= 1).
         conditional: ``time`` (CEBRA-Time), ``behavior`` (CEBRA-Behavior on
-            ``labels``) or ``hybrid`` (both).
+            ``labels``), ``hybrid`` (both) or ``xcebra`` (a behaviour part on ``labels`` and
+            a time part, :mod:`cebra_lens_core.models.xcebra`).
         labels: label names used by ``behavior`` / ``hybrid``.
         control: ``none``, or a control model: ``shuffled_labels`` (the training labels are
             permuted in time, so any structure CEBRA-Behavior finds is not the labels'),
@@ -45,6 +56,12 @@ class TrainingSpec:
             destroying temporal structure while keeping each sample's label). Only training
             is shuffled; the control is then analysed on the real recording.
         seed: seeds torch, numpy and CEBRA's samplers (and the control's permutation).
+        behavior_dimensions: xCEBRA only: embedding dimensions ``[0, k)`` form the behaviour
+            part, the rest the time part (``None``: half of ``output_dimension``).
+        regularizer_weight, regularizer_start_weight, regularizer_warmup_start,
+        regularizer_warmup_end, regularizer_projections: xCEBRA only: the Jacobian
+            regulariser's weight schedule
+            (:class:`cebra_lens_core.models.xcebra.RegularizerSchedule`); weight 0 = none.
     """
 
     architecture: str = "offset10-model"
@@ -62,6 +79,12 @@ class TrainingSpec:
     learning_rate: float = 3e-4
     control: str = "none"
     seed: int = 0
+    behavior_dimensions: int | None = None
+    regularizer_weight: float = 0.0
+    regularizer_start_weight: float = 0.0
+    regularizer_warmup_start: int = 0
+    regularizer_warmup_end: int = 0
+    regularizer_projections: int = 1
 
     def __post_init__(self) -> None:
         self.validate()  # a bad value stops here, not after minutes of training
@@ -99,6 +122,7 @@ class TrainingSpec:
             )
         if self.distance not in ("cosine", "euclidean"):
             raise ValueError(f"distance must be 'cosine' or 'euclidean', got {self.distance!r}")
+        self._validate_xcebra()
         if dataset is not None:
             unknown = [lab for lab in self.labels if lab not in dataset.label_info]
             if unknown:
@@ -110,6 +134,55 @@ class TrainingSpec:
             if len(discrete) > 1:
                 raise ValueError(f"CEBRA accepts at most one discrete label, got {discrete}")
         return self
+
+    def _validate_xcebra(self) -> None:
+        if self.conditional != "xcebra":
+            used = [
+                k
+                for k in XCEBRA_KEYS
+                if getattr(self, k) != TrainingSpec.__dataclass_fields__[k].default
+            ]
+            if used:
+                raise ValueError(
+                    f"{used} apply only to xCEBRA models (conditional: xcebra), "
+                    f"not to conditional {self.conditional!r}"
+                )
+            return
+        # deferred: torch-free check of the split, but the module imports torch
+        from cebra_lens_core.models.xcebra import part_bounds
+
+        part_bounds(self.output_dimension, self.behavior_part_dimensions)
+        self.regularizer_schedule()
+        if self.temperature_mode != "constant":
+            raise ValueError(
+                "xCEBRA trains with a fixed temperature; use temperature_mode: constant"
+            )
+
+    @property
+    def behavior_part_dimensions(self) -> int:
+        """``behavior_dimensions``, or half of ``output_dimension`` when it is not set."""
+        if self.behavior_dimensions is None:
+            return max(1, int(self.output_dimension) // 2)
+        return int(self.behavior_dimensions)
+
+    def regularizer_schedule(self):
+        """The :class:`~cebra_lens_core.models.xcebra.RegularizerSchedule` of this spec."""
+        # deferred: imports torch
+        from cebra_lens_core.models.xcebra import RegularizerSchedule
+
+        return RegularizerSchedule(
+            weight=float(self.regularizer_weight),
+            start_weight=float(self.regularizer_start_weight),
+            warmup_start=int(self.regularizer_warmup_start),
+            warmup_end=int(self.regularizer_warmup_end),
+            projections=int(self.regularizer_projections),
+        )
+
+    def as_dict(self) -> dict:
+        """The settings as plain values (what an xCEBRA file records)."""
+        out = dataclasses.asdict(self)
+        out["labels"] = list(self.labels)
+        return out
 
 
 @contextlib.contextmanager
@@ -211,6 +284,17 @@ def train_model(
     """
     spec.validate(dataset)
     dataset.validate()
+    if spec.conditional == "xcebra":
+        # deferred: the xCEBRA trainer (cebra's multi-objective solver)
+        from cebra_lens_core.models.xcebra import check_xcebra_data, train_xcebra
+
+        check_xcebra_data(dataset, spec)
+        session = dataset.sessions[0]
+        neural = session.neural[session.train].astype(np.float32)
+        labels = label_arrays(dataset, spec.labels, 0, session.train)
+        neural, labels = apply_control(spec.control, neural, labels, spec.seed, 0)
+        with seeded_cebra(spec.seed):
+            return train_xcebra(neural, labels[0], spec, device=device, progress=progress)
     model = make_estimator(spec, device=device)
     neural, labels = [], []
     for k, session in enumerate(dataset.sessions):
@@ -289,7 +373,10 @@ def check_converged(model) -> None:
 
 
 def training_history(model) -> pd.DataFrame:
-    """The training curve: one row per iteration with ``loss`` and ``temperature``."""
+    """The training curve: one row per iteration with ``loss`` and ``temperature`` (xCEBRA:
+    also the loss of each part and the regulariser, see ``XCebraModel.history``)."""
+    if hasattr(model, "history") and hasattr(model, "parts_"):
+        return model.history()
     log = model.solver_.log
     loss = np.asarray(log.get("total", []), dtype=float)
     temperature = np.asarray(log.get("temperature", []), dtype=float)

@@ -48,6 +48,12 @@ TRAINING_KEYS = (
     "batch_size",
     "learning_rate",
     "control",
+    "behavior_dimensions",
+    "regularizer_weight",
+    "regularizer_start_weight",
+    "regularizer_warmup_start",
+    "regularizer_warmup_end",
+    "regularizer_projections",
 )
 
 
@@ -208,6 +214,7 @@ SWEEP_TAGS = {
     "time_offsets": "off",
     "max_iterations": "it",
     "learning_rate": "lr",
+    "regularizer_weight": "jr",
 }
 
 
@@ -484,6 +491,7 @@ def check_references(config: Mapping, models: list[ModelEntry]) -> None:
                 f"only or on one discrete label only; {labels} mixes both "
                 f"({known_kinds(datasets[m.dataset], labels)}); use e.g. labels: [position]"
             )
+        _check_xcebra(m, n_sessions(datasets[m.dataset]))
         known = available_labels(datasets[m.dataset])
         unknown = [lab for lab in labels if known is not None and lab not in known]
         if unknown:
@@ -505,6 +513,59 @@ def check_references(config: Mapping, models: list[ModelEntry]) -> None:
                     f"cka.pairs [{a}, {b}]: the models are on different datasets "
                     f"({by_name[a].dataset} vs {by_name[b].dataset}); CKA needs the same time points"
                 )
+
+
+#: xCEBRA-only training keys and their values when unused (the schema's defaults)
+_XCEBRA_DEFAULTS = {
+    "behavior_dimensions": None,
+    "regularizer_weight": 0.0,
+    "regularizer_start_weight": 0.0,
+    "regularizer_warmup_start": 0,
+    "regularizer_warmup_end": 0,
+    "regularizer_projections": 1,
+}
+
+
+def _check_xcebra(model: ModelEntry, sessions: int) -> None:
+    """Torch-free checks of an xCEBRA entry (and that no other model sets xCEBRA keys)."""
+    t = model.training
+    if t["conditional"] != "xcebra":
+        used = [k for k, v in _XCEBRA_DEFAULTS.items() if t.get(k, v) != v]
+        if used:
+            raise ConfigError(
+                f"model {model.name!r}: {used} apply only to xCEBRA models "
+                f"(conditional: xcebra), not to conditional {t['conditional']!r}"
+            )
+        return
+    if sessions > 1:
+        raise ConfigError(
+            f"model {model.name!r}: xCEBRA trains single-session models; dataset "
+            f"{model.dataset!r} has {sessions} sessions"
+        )
+    D = int(t["output_dimension"])
+    k = t.get("behavior_dimensions")
+    if k is not None and not 1 <= int(k) < D:
+        raise ConfigError(
+            f"model {model.name!r}: behavior_dimensions must be between 1 and "
+            f"output_dimension - 1 = {D - 1} (the rest is the time part), got {k}"
+        )
+    if D < 2:
+        raise ConfigError(f"model {model.name!r}: xCEBRA needs output_dimension >= 2, got {D}")
+    if int(t.get("regularizer_warmup_end", 0)) < int(t.get("regularizer_warmup_start", 0)):
+        raise ConfigError(
+            f"model {model.name!r}: regularizer_warmup_end must be >= regularizer_warmup_start"
+        )
+    if t.get("temperature_mode", "constant") != "constant":
+        raise ConfigError(
+            f"model {model.name!r}: xCEBRA trains with a fixed temperature; "
+            "use temperature_mode: constant"
+        )
+    if t.get("distance", "cosine") == "cosine" and "-mse" not in t["architecture"]:
+        raise ConfigError(
+            f"model {model.name!r}: xCEBRA normalises each embedding part itself, so the "
+            f"architecture must not normalise the whole embedding: use an unnormalised "
+            f"'-mse' architecture (e.g. offset10-model-mse), not {t['architecture']!r}"
+        )
 
 
 def _check_similarity(options: Mapping) -> None:

@@ -27,6 +27,7 @@ SWEEP_SETTINGS: tuple[str, ...] = (
     "control",
     "max_iterations",
     "num_hidden_units",
+    "regularizer_weight",
 )
 #: columns of ``results/models.tsv`` (one row per activation store), in this order
 MODEL_SHEET_COLUMNS: tuple[str, ...] = (
@@ -100,7 +101,8 @@ def read_model_sheet(path: str | os.PathLike = "results/models.tsv") -> pd.DataF
         )
     for c in _SHEET_INTEGERS:
         frame[c] = pd.to_numeric(frame[c].replace("", None)).astype("Int64")
-    frame["temperature"] = pd.to_numeric(frame["temperature"].replace("", None))
+    for c in ("temperature", "regularizer_weight"):
+        frame[c] = pd.to_numeric(frame[c].replace("", None))
     for c in _JSON_COLUMNS:
         frame[c] = frame[c].map(lambda v: json.loads(v) if v else None)
     return frame

@@ -13,6 +13,7 @@ from cebra_lens_core.data.synthetic import ATTRIBUTION_LATENTS, attribution
 from cebra_lens_core.metrics.attribution import (
     DEFAULT_METHODS,
     METHODS,
+    block_readout,
     compute_attribution,
     gap_metrics,
     latent_readout,
@@ -470,3 +471,35 @@ def test_gradient_shap_is_reproducible_whatever_the_global_random_state(trained_
     torch.manual_seed(2)
     second = compute_attribution(get_encoder(model), neural, **kwargs).maps["gradient_shap"]
     np.testing.assert_array_equal(first, second)
+
+
+def test_block_readout_reads_each_group_from_its_part_only():
+    rng = np.random.default_rng(0)
+    E = rng.standard_normal((300, 5))
+    A, C = rng.standard_normal((3, 2)), rng.standard_normal((2, 1))
+    latents = np.hstack([E[:, :3] @ A, E[:, 3:] @ C])  # group 1 from dims 0..2, group 2 from 3..4
+    B = block_readout(E, latents, [((0, 3), [0, 1]), ((3, 5), [2])])
+    np.testing.assert_allclose(B[:3, :2], A, atol=1e-10)
+    np.testing.assert_allclose(B[3:, 2:], C, atol=1e-10)
+    assert not B[3:, :2].any() and not B[:3, 2:].any()
+    # columns in no block are read from the whole embedding
+    np.testing.assert_allclose(block_readout(E, latents, []), latent_readout(E, latents))
+    with pytest.raises(ValueError, match="outside"):
+        block_readout(E, latents, [((3, 9), [0])])
+
+
+def test_scoring_a_group_of_rows_equals_scoring_its_sub_map():
+    model, x = _linear(n_out=3), _data()
+    truth = np.zeros((3, 7), bool)
+    truth[0, :2] = truth[1, 2:4] = truth[2, 5] = True
+    result = compute_attribution(model, x, methods=["jacobian"], max_samples=20, readout=np.eye(3))
+    rows = score_attribution(result, truth, rows=[1, 2])
+    assert {r["level"] for r in rows} == {"neuron_max", "entries"}  # no norm over all rows
+    entries = next(r for r in rows if r["level"] == "entries")
+    assert entries["auc"] == score_map(result.maps["jacobian"][[1, 2]], truth[[1, 2]])["auc"]
+    neuron = next(r for r in rows if r["level"] == "neuron_max")
+    expected = score_map(neuron_scores(result.maps["jacobian"][[1, 2]]), truth[[1, 2]].any(0))
+    assert neuron["auc"] == expected["auc"]
+    plain = compute_attribution(model, x, methods=["jacobian"], max_samples=20)
+    with pytest.raises(ValueError, match="aligned"):
+        score_attribution(plain, truth, rows=[0])

@@ -267,3 +267,51 @@ def test_pickled_model_object_is_refused_at_start_up(multi_model, tmp_path):
         prepare(_rat_config(tmp_path, [entry]))
     cfg = prepare({**_rat_config(tmp_path, [entry]), "trust_model_files": True})
     assert cfg["_models"][0].sessions == {1: 0}
+
+
+def _xcebra(**kw):
+    entry = {
+        "name": "x",
+        "dataset": "hippocampus",
+        "conditional": "xcebra",
+        "architecture": "offset10-model-mse",
+        "labels": ["position"],
+        "output_dimension": 6,
+        "behavior_dimensions": 3,
+        "regularizer_weight": 0.1,
+        **kw,
+    }
+    return _with(lambda c: c.update(models=[entry]))
+
+
+def test_xcebra_entry_is_valid_and_keeps_its_schedule():
+    cfg = prepare(_xcebra(regularizer_warmup_start=10, regularizer_warmup_end=50))
+    (m,) = cfg["_models"]
+    assert m.training["conditional"] == "xcebra" and m.training["regularizer_weight"] == 0.1
+    assert m.training["regularizer_warmup_end"] == 50 and m.training["behavior_dimensions"] == 3
+    # every other model carries the neutral values of the xCEBRA keys
+    default = prepare(DEFAULT)["_models"][0].training
+    assert default["regularizer_weight"] == 0.0 and default["behavior_dimensions"] is None
+    from cebra_lens_core.models import TrainingSpec
+
+    TrainingSpec(**m.training, seed=0)  # what the train rule builds
+    TrainingSpec(**default, seed=0)
+
+
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        ({"architecture": "offset10-model"}, "unnormalised '-mse' architecture"),
+        ({"behavior_dimensions": 6}, "behavior_dimensions must be between 1 and"),
+        ({"regularizer_warmup_start": 9, "regularizer_warmup_end": 3}, "warmup_end"),
+        ({"temperature_mode": "auto"}, "fixed temperature"),
+        ({"conditional": "behavior"}, r"apply only to xCEBRA models"),
+        ({"regularizer_projections": 0}, "regularizer_projections"),
+        ({"dataset": "two", "labels": ["latent_0"]}, "single-session"),
+    ],
+)
+def test_bad_xcebra_entries_are_named(kw, message):
+    cfg = _xcebra(**kw)
+    cfg["datasets"]["two"] = {"source": "attribution", "params": {"n_sessions": 2}}
+    with pytest.raises(ConfigError, match=message):
+        prepare(cfg)

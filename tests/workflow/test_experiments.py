@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from cebra_lens_core.pipeline.config import prepare_config, read_yaml
@@ -33,6 +34,11 @@ FIGURES = {
         "consistency.png",
     ],
     "hypothesis": ["comparison/hypothesis.png", "goodness_of_fit.png", "decoding.png"],
+    "xcebra": [
+        "comparison/attribution_regularisation.png",
+        "training_loss.png",
+        "attribution/xcebra_regularised_seed0.png",
+    ],
     "visual_lens": [
         "distance.png",
         "decoding.png",
@@ -101,6 +107,13 @@ def test_experiment_runs_in_quick_mode(name, tmp_path):
     html = report.read_text(errors="replace")
     for figure in FIGURES[name]:
         assert Path(figure).name in html, figure
+    if name == "xcebra":  # the benchmark table: every training and both parts, two seeds
+        table = pd.read_csv(results / "tables" / "attribution_regularisation.csv")
+        assert set(table["training"]) == {"xCEBRA, λ=0.1", "xCEBRA, λ=0", "CEBRA-Behavior"}
+        assert set(table["part"]) == {"behavior", "time"}
+        assert table.loc[table["training"] != "CEBRA-Behavior", "n"].eq(2).all()
+        assert table["mean"].between(0, 1).all()
+        assert "attribution_regularisation.csv" in html
     if name == "dimensionality":  # the largest DAG: the full experiment plans from the file
         full = run_snakemake(tmp_path, "--cores", "1", "--configfile", str(cfg), "--dry-run")
         assert full.returncode == 0, full.stderr[-3000:]

@@ -173,6 +173,17 @@ rule comparison_figures:
             )
             for name in CFG["report_figures"]
         },
+        **(
+            {
+                "attribution_regularisation_table": report(
+                    f"{R}/tables/attribution_regularisation.csv",
+                    caption="../report/comparison_attribution_regularisation_table.rst",
+                    category="Model comparison",
+                )
+            }
+            if "attribution_regularisation" in CFG["report_figures"]
+            else {}
+        ),
     log:
         f"{LOGS}/figures/comparison.log",
     conda:

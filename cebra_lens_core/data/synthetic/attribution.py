@@ -21,6 +21,11 @@ from cebra_lens_core.data.types import DataError, Dataset, LabelInfo
 ATTRIBUTION_LATENTS = ("latent_0", "latent_1", "latent_2")
 
 
+def time_latent_names(n: int) -> list[str]:
+    """Label names of the time-only latents of :func:`attribution`: ``time_latent_0`` ..."""
+    return [f"time_latent_{j}" for j in range(int(n))]
+
+
 def _bounded_weights(rng: np.random.Generator, connectivity: np.ndarray) -> np.ndarray:
     """Weights ``±U(0.5, 1.5) / √c_i`` where ``connectivity`` is True, 0 elsewhere.
 
@@ -48,6 +53,9 @@ def attribution(
     n_sessions: int = 1,
     test_fraction: float = 0.2,
     name: str = "attribution",
+    n_time_latents: int = 0,
+    time_driven_fraction: float = 0.0,
+    time_latent_timescale: float = 50.0,
 ) -> Dataset:
     """Attribution benchmark: a known subset of neurons is driven by 3 behavioural latents.
 
@@ -71,10 +79,25 @@ def attribution(
       input to tanh has about unit variance; ``b_i ~ N(0, 0.5²)``;
     - ``ε ~ N(0, noise_sd²)`` independently per neuron and time step.
 
-    Ground truth, in ``metadata["sessions"][k]``: ``connectivity`` (``3 × n`` booleans,
-    latent × neuron, row ``j`` = label ``latent_j``; all False for nuisance neurons),
-    ``driven`` (``n`` booleans, True where any latent drives the neuron) and
-    ``nuisance_connectivity`` (``n_nuisance × n``).
+    Time-only latents (the xCEBRA benchmark, Schneider et al. 2025; off by default): with
+    ``n_time_latents = m > 0``, ``m`` further smooth processes ``z_time(t)`` (timescale
+    ``time_latent_timescale``) drive another ``round(time_driven_fraction · n)`` neurons, drawn
+    from the non-driven ones, in the same way (``tanh`` of bounded random weights, each
+    neuron by at least one of them). They are *not* behaviour: a model trained on the
+    behaviour labels should not need them, while time-contrastive learning finds them
+    because they are slow. Give the nuisance processes a short ``nuisance_timescale`` (e.g. 1)
+    so that the nuisance neurons carry no structure at the scale of ``time_offsets``. The
+    time latents are stored as labels ``time_latent_0`` ... (for scoring only; train the
+    behaviour part on ``latent_*``), and with ``m = 0`` the data are identical to the
+    generator without these parameters.
+
+    Ground truth, in ``metadata["sessions"][k]``: ``connectivity`` (``(3 + m) × n`` booleans,
+    latent × neuron, row ``j`` = label ``latent_j``, then the time latents; all False for
+    nuisance neurons), ``driven`` (``n`` booleans, True where a behavioural latent drives the
+    neuron), ``time_driven`` (the same for the time latents) and ``nuisance_connectivity``
+    (``n_nuisance × n``). ``metadata["latent_names"]`` names the rows and
+    ``metadata["latent_parts"]`` groups them: ``{"behavior": [latent_0, latent_1, latent_2],
+    "time": [time_latent_0, ...]}`` (no ``time`` entry when ``m = 0``).
 
     With behaviour-contrastive training on the latents, positive pairs sampled at
     ``time_offsets = 1`` are mostly neighbouring time points, which share the smooth
@@ -98,7 +121,23 @@ def attribution(
     seed = as_int("seed", seed, 0)
     n_sessions = as_int("n_sessions", n_sessions, 1)
     test_fraction = as_float("test_fraction", test_fraction)
+    n_time_latents = as_int("n_time_latents", n_time_latents, 0)
+    time_driven_fraction = check_fraction("time_driven_fraction", time_driven_fraction)
+    time_latent_timescale = as_float(
+        "time_latent_timescale", time_latent_timescale, allow_minimum=True
+    )
+    if (n_time_latents > 0) != (time_driven_fraction > 0):
+        raise DataError(
+            "parameters 'n_time_latents' and 'time_driven_fraction' must be both > 0 (time-only "
+            f"latents drive some neurons) or both 0; got {n_time_latents} and {time_driven_fraction}"
+        )
+    if driven_fraction + time_driven_fraction >= 1.0 and n_time_latents > 0:
+        raise DataError(
+            f"driven_fraction + time_driven_fraction must be < 1 (some neurons are nuisance), "
+            f"got {driven_fraction} + {time_driven_fraction}"
+        )
     n_latents = len(ATTRIBUTION_LATENTS)
+    time_names = time_latent_names(n_time_latents)
 
     sessions, session_meta = [], []
     for k in range(n_sessions):
@@ -106,27 +145,44 @@ def attribution(
         n = neurons_in_session(n_neurons, k)
         n_driven = int(round(driven_fraction * n))
         n_driven = n if driven_fraction == 1.0 else min(max(n_driven, 1), n - 1)
+        n_time = int(round(time_driven_fraction * n))
+        if n_time_latents:
+            n_time = min(max(n_time, 1), n - n_driven - 1)
         driven = np.zeros(n, dtype=bool)
-        driven[rng.permutation(n)[:n_driven]] = True
+        time_driven = np.zeros(n, dtype=bool)
+        order = rng.permutation(n)
+        driven[order[:n_driven]] = True
+        time_driven[order[n_driven : n_driven + n_time]] = True
+        nuisance_neurons = ~(driven | time_driven)
         latents = smooth_noise(rng, n_timepoints, n_latents, latent_timescale)
         nuisance = smooth_noise(rng, n_timepoints, n_nuisance, nuisance_timescale)
         connectivity = np.zeros((n_latents, n), dtype=bool)
         connectivity[:, driven] = random_connectivity(rng, n_latents, n_driven, connection_prob)
         nuisance_connectivity = np.zeros((n_nuisance, n), dtype=bool)
-        nuisance_connectivity[:, ~driven] = random_connectivity(rng, n_nuisance, n - n_driven, 0.5)
-        rates = np.tanh(
-            latents @ _bounded_weights(rng, connectivity)
-            + nuisance @ _bounded_weights(rng, nuisance_connectivity)
-            + rng.normal(0.0, 0.5, n)
+        nuisance_connectivity[:, nuisance_neurons] = random_connectivity(
+            rng, n_nuisance, int(nuisance_neurons.sum()), 0.5
         )
-        neural = rates + noise_sd * rng.standard_normal(rates.shape)
+        drive = latents @ _bounded_weights(rng, connectivity) + nuisance @ _bounded_weights(
+            rng, nuisance_connectivity
+        )
+        time_connectivity = np.zeros((n_time_latents, n), dtype=bool)
         labels = {label: latents[:, j].copy() for j, label in enumerate(ATTRIBUTION_LATENTS)}
+        if n_time_latents:  # drawn after everything else: m = 0 leaves the data unchanged
+            time_latents = smooth_noise(rng, n_timepoints, n_time_latents, time_latent_timescale)
+            time_connectivity[:, time_driven] = random_connectivity(
+                rng, n_time_latents, n_time, connection_prob
+            )
+            drive = drive + time_latents @ _bounded_weights(rng, time_connectivity)
+            labels.update({label: time_latents[:, j].copy() for j, label in enumerate(time_names)})
+        rates = np.tanh(drive + rng.normal(0.0, 0.5, n))
+        neural = rates + noise_sd * rng.standard_normal(rates.shape)
         sessions.append((neural, labels))
         session_meta.append(
             {
                 "n_neurons": n,
-                "connectivity": connectivity.tolist(),
+                "connectivity": np.vstack([connectivity, time_connectivity]).tolist(),
                 "driven": driven.tolist(),
+                "time_driven": time_driven.tolist(),
                 "nuisance_connectivity": nuisance_connectivity.tolist(),
             }
         )
@@ -145,14 +201,25 @@ def attribution(
         "n_sessions": n_sessions,
         "test_fraction": test_fraction,
     }
+    params.update(
+        n_time_latents=n_time_latents,
+        time_driven_fraction=time_driven_fraction,
+        time_latent_timescale=time_latent_timescale,
+    )
+    latent_parts = {"behavior": list(ATTRIBUTION_LATENTS)}
+    if time_names:
+        latent_parts["time"] = time_names
     return synthetic_dataset(
         "attribution",
         name,
         sessions,
         test_fraction,
-        label_info={label: LabelInfo("continuous") for label in ATTRIBUTION_LATENTS},
+        label_info={
+            label: LabelInfo("continuous") for label in (*ATTRIBUTION_LATENTS, *time_names)
+        },
         bin_width_s=bin_width_s,
         params=params,
         session_meta=session_meta,
-        latent_names=list(ATTRIBUTION_LATENTS),
+        latent_names=[*ATTRIBUTION_LATENTS, *time_names],
+        latent_parts=latent_parts,
     )

@@ -143,6 +143,7 @@ from cebra_lens_core.metrics.attribution.methods import (
     pseudo_inverse,
 )
 from cebra_lens_core.metrics.attribution.scores import (
+    block_readout,
     gap_metrics,
     latent_readout,
     neuron_ground_truth,
@@ -159,6 +160,7 @@ __all__ = [
     "METHODS",
     "MOORE_PENROSE_CONDITIONS",
     "AttributionResult",
+    "block_readout",
     "compute_attribution",
     "gap_metrics",
     "import_cebra_attribution",

@@ -43,6 +43,32 @@ def latent_readout(embedding: np.ndarray, latents: np.ndarray) -> np.ndarray:
     return B
 
 
+def block_readout(
+    embedding: np.ndarray,
+    latents: np.ndarray,
+    blocks: list[tuple[tuple[int, int], list[int]]],
+) -> np.ndarray:
+    """Read-out ``B`` (``D × K``) that reads each group of latents from its own embedding part.
+
+    For every block ``((a, b), cols)``, ``B[a:b, cols] = latent_readout(embedding[:, a:b],
+    latents[:, cols])`` and the other entries of those columns are 0: latent ``j`` in
+    ``cols`` is estimated from dimensions ``[a, b)`` only (xCEBRA: behaviour latents from the
+    behaviour part, time latents from the time part). Columns in no block are read from the
+    whole embedding (:func:`latent_readout`).
+    """
+    E = np.asarray(embedding, dtype=np.float64)
+    Z = np.asarray(latents, dtype=np.float64)
+    if Z.ndim == 1:
+        Z = Z[:, None]
+    B = latent_readout(E, Z)
+    for (a, b), cols in blocks:
+        if not 0 <= a < b <= E.shape[1]:
+            raise ValueError(f"embedding part [{a}, {b}) is outside 0..{E.shape[1]}")
+        B[:, cols] = 0.0
+        B[a:b, cols] = latent_readout(E[:, a:b], Z[:, cols])
+    return B
+
+
 # --------------------------------------------------------------------------- scores
 
 
@@ -124,8 +150,14 @@ def neuron_ground_truth(ground_truth: np.ndarray) -> np.ndarray:
     return G.astype(bool).any(axis=0)
 
 
-def score_attribution(result: AttributionResult, ground_truth: np.ndarray) -> list[dict[str, Any]]:
+def score_attribution(
+    result: AttributionResult, ground_truth: np.ndarray, rows: list[int] | None = None
+) -> list[dict[str, Any]]:
     """Score every method of ``result`` against a ``(K, N)`` boolean latent × neuron map.
+
+    ``rows``: score only these rows of the maps and of ``ground_truth`` (one group of
+    latents, e.g. xCEBRA's behaviour latents); the ``neuron_norm`` level, a norm over all
+    rows of the map, is then left out.
 
     Rows (one per method and level), each ``{"method", "level", "auc", gap metrics...}``:
 
@@ -138,17 +170,21 @@ def score_attribution(result: AttributionResult, ground_truth: np.ndarray) -> li
       correspondence with latents.
     """
     truth = np.asarray(ground_truth).astype(bool)
-    per_neuron = neuron_ground_truth(truth)
     aligned = result.info.get("output") == "readout"
-    rows: list[dict[str, Any]] = []
+    selected = slice(None) if rows is None else list(rows)
+    if rows is not None and not (aligned and result.maps[result.methods[0]].shape == truth.shape):
+        raise ValueError("rows can only be scored on maps aligned to the ground-truth latents")
+    truth_rows = truth[selected]
+    per_neuron = neuron_ground_truth(truth_rows)
+    out: list[dict[str, Any]] = []
     for method in result.methods:
-        amap = result.maps[method]
-        levels = [
-            ("neuron_max", neuron_scores(amap), per_neuron),
-            ("neuron_norm", result.neuron_norms[method], per_neuron),
-        ]
-        if aligned and amap.shape == truth.shape:
-            levels.append(("entries", amap, truth))
+        full = result.maps[method]
+        amap = full[selected]
+        levels = [("neuron_max", neuron_scores(amap), per_neuron)]
+        if rows is None:
+            levels.append(("neuron_norm", result.neuron_norms[method], per_neuron))
+        if aligned and full.shape == truth.shape:
+            levels.append(("entries", amap, truth_rows))
         for level, values, target in levels:
-            rows.append({"method": method, "level": level, **score_map(values, target)})
-    return rows
+            out.append({"method": method, "level": level, **score_map(values, target)})
+    return out

@@ -126,3 +126,56 @@ def test_driven_fraction_and_limits():
         attribution(n_neurons=1)
     with pytest.raises(DataError, match="n_nuisance"):
         attribution(n_nuisance=0)
+
+
+# --------------------------------------------------------------------------- time-only latents
+
+
+def test_without_time_latents_the_data_are_unchanged():
+    """n_time_latents = 0 draws nothing extra: the default benchmark data are what they were
+    (pinned values of the first neuron, seed 3)."""
+    plain = attribution(n_neurons=12, n_timepoints=100, seed=3)
+    explicit = attribution(
+        n_neurons=12, n_timepoints=100, seed=3, n_time_latents=0, time_driven_fraction=0.0
+    )
+    np.testing.assert_array_equal(plain.sessions[0].neural, explicit.sessions[0].neural)
+    assert plain.metadata["latent_parts"] == {"behavior": list(ATTRIBUTION_LATENTS)}
+    assert plain.label_names == list(ATTRIBUTION_LATENTS)
+
+
+def test_time_latents_drive_their_own_neurons():
+    ds = attribution(
+        n_neurons=40,
+        n_timepoints=5000,
+        seed=2,
+        driven_fraction=0.3,
+        n_time_latents=2,
+        time_driven_fraction=0.3,
+        latent_timescale=1.0,
+        nuisance_timescale=1.0,
+        time_latent_timescale=1.0,
+    )
+    session, meta = ds.sessions[0], ds.metadata["sessions"][0]
+    connectivity = np.array(meta["connectivity"], dtype=bool)
+    driven = np.array(meta["driven"], dtype=bool)
+    time_driven = np.array(meta["time_driven"], dtype=bool)
+    assert connectivity.shape == (5, 40)
+    assert ds.metadata["latent_names"] == [*ATTRIBUTION_LATENTS, "time_latent_0", "time_latent_1"]
+    assert ds.metadata["latent_parts"]["time"] == ["time_latent_0", "time_latent_1"]
+    assert driven.sum() == 12 and time_driven.sum() == 12 and not (driven & time_driven).any()
+    np.testing.assert_array_equal(connectivity[3:].any(axis=0), time_driven)
+    np.testing.assert_array_equal(connectivity[:3].any(axis=0), driven)
+    z = np.stack([session.labels[n] for n in ds.metadata["latent_names"]], axis=1)
+    r2_time = np.array([_poly_r2(z[:, 3:], session.neural[:, i]) for i in range(40)])
+    r2_behaviour = np.array([_poly_r2(z[:, :3], session.neural[:, i]) for i in range(40)])
+    assert np.median(r2_time[time_driven]) > 0.5 and r2_time[~time_driven].max() < 0.02
+    assert r2_behaviour[time_driven].max() < 0.02  # time neurons say nothing about behaviour
+
+
+def test_time_latent_parameters_are_checked():
+    with pytest.raises(DataError, match="both"):
+        attribution(n_time_latents=2)
+    with pytest.raises(DataError, match="both"):
+        attribution(time_driven_fraction=0.2)
+    with pytest.raises(DataError, match="nuisance"):
+        attribution(driven_fraction=0.5, n_time_latents=1, time_driven_fraction=0.5)
