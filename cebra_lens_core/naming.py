@@ -3,7 +3,8 @@ the package.
 
 :func:`corresponding_layers`: which layers of two models correspond (by name, else by index;
 the embeddings always); :func:`session_name`: the ``_session<k>`` suffix of stores, seed groups
-and recordings; :func:`unknown_architecture_message`: the error for an unknown architecture name.
+and recordings; :func:`unknown_architecture_message`: the error for an unknown architecture name;
+:data:`XCEBRA_TRAINING_KEYS`: the training keys only xCEBRA models take.
 """
 
 from __future__ import annotations
@@ -11,7 +12,24 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
-__all__ = ["corresponding_layers", "session_name", "unknown_architecture_message"]
+__all__ = [
+    "XCEBRA_TRAINING_KEYS",
+    "corresponding_layers",
+    "session_name",
+    "unknown_architecture_message",
+]
+
+#: training keys that only xCEBRA models (``conditional: xcebra``) use, with the neutral value
+#: every other model has (the schema's defaults and ``TrainingSpec``'s; checked by a test).
+#: Here, a leaf, so that config validation (torch-free) and ``TrainingSpec`` share one list.
+XCEBRA_TRAINING_KEYS: dict[str, object] = {
+    "behavior_dimensions": None,
+    "regularizer_weight": 0.0,
+    "regularizer_start_weight": 0.0,
+    "regularizer_warmup_start": 0,
+    "regularizer_warmup_end": 0,
+    "regularizer_projections": 1,
+}
 
 
 def session_name(name: str, session: int | None) -> str:

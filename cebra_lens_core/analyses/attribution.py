@@ -109,7 +109,6 @@ def attribution_analysis(
         DEFAULT_METHODS,
         block_readout,
         compute_attribution,
-        latent_readout,
         score_attribution,
     )
 
@@ -143,9 +142,7 @@ def attribution_analysis(
             for p, names in groups.items()
             if p in model_parts
         ]
-        readout = block_readout(embedding, latents, blocks) if blocks else None
-        if readout is None:
-            readout = latent_readout(embedding, latents)
+        readout = block_readout(embedding, latents, blocks)  # no blocks: the whole embedding
     result = compute_attribution(
         get_encoder(model, encoder_session),
         recording.neural,

@@ -52,20 +52,7 @@ def goodness_of_fit_rows(
                     "n": int(mask.sum()),
                 }
             )
-    loss = np.asarray(model.solver_.log.get("total", []), dtype=float)
-    if loss.size:
-        rows.append(
-            {
-                "analysis": "goodness_of_fit",
-                "dataset": dataset.name,
-                "model": name,
-                "metric": "final_training_loss",
-                "label": label,
-                "variant": "train",
-                "value": float(loss[-1]),
-                "n": int(loss.size),
-            }
-        )
+    rows += _final_loss_rows(dataset, name, [(label, model.solver_.log.get("total", []))])
     return make_rows(rows)
 
 
@@ -73,9 +60,16 @@ def _xcebra_rows(model, dataset: Dataset, name: str) -> pd.DataFrame:
     """xCEBRA: CEBRA's goodness of fit needs a ``cebra.CEBRA`` estimator, so only the final
     training loss of each part (``label`` = part, InfoNCE without the regulariser) and of
     the optimised total (``label`` = ``total``) are reported."""
+    curves = [(p, model.log_.get(f"loss_{p}", [])) for p in model.parts_]
+    curves.append(("total", model.log_.get("total", [])))
+    return make_rows(_final_loss_rows(dataset, name, curves))
+
+
+def _final_loss_rows(dataset: Dataset, name: str, curves: list[tuple[str, list]]) -> list[dict]:
+    """One ``final_training_loss`` row (last value, ``n`` = iterations) per non-empty curve."""
     rows = []
-    for label, key in [(p, f"loss_{p}") for p in model.parts_] + [("total", "total")]:
-        loss = np.asarray(model.log_.get(key, []), dtype=float)
+    for label, curve in curves:
+        loss = np.asarray(curve, dtype=float)
         if loss.size:
             rows.append(
                 {
@@ -89,4 +83,4 @@ def _xcebra_rows(model, dataset: Dataset, name: str) -> pd.DataFrame:
                     "n": int(loss.size),
                 }
             )
-    return make_rows(rows)
+    return rows

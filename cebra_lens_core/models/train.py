@@ -24,18 +24,10 @@ from cebra_lens_core.atomic import atomic_path
 from cebra_lens_core.data.types import Dataset
 from cebra_lens_core.models.errors import TrainingError
 from cebra_lens_core.models.layers import check_architecture_name
+from cebra_lens_core.naming import XCEBRA_TRAINING_KEYS
 from cebra_lens_core.provenance import write_sidecar
 
 CONDITIONALS = ("time", "behavior", "hybrid", "xcebra")
-#: training keys that only xCEBRA models (``conditional: xcebra``) use
-XCEBRA_KEYS = (
-    "behavior_dimensions",
-    "regularizer_weight",
-    "regularizer_start_weight",
-    "regularizer_warmup_start",
-    "regularizer_warmup_end",
-    "regularizer_projections",
-)
 CONTROLS = ("none", "shuffled_labels", "shuffled_time")
 
 
@@ -137,11 +129,7 @@ class TrainingSpec:
 
     def _validate_xcebra(self) -> None:
         if self.conditional != "xcebra":
-            used = [
-                k
-                for k in XCEBRA_KEYS
-                if getattr(self, k) != TrainingSpec.__dataclass_fields__[k].default
-            ]
+            used = [k for k, v in XCEBRA_TRAINING_KEYS.items() if getattr(self, k) != v]
             if used:
                 raise ValueError(
                     f"{used} apply only to xCEBRA models (conditional: xcebra), "

@@ -377,14 +377,16 @@ def _curves(log: Mapping, parts: list[str]) -> dict[str, list[float]]:
     """CEBRA's multi-objective log (tuple keys, regulariser entries only where applied) as
     per-step curves named by part; steps without the regulariser are NaN."""
     total = list(log.get(("sum_loss_train",), []))
-    n = len(total)
+
+    def padded(key: tuple) -> list[float]:
+        values = list(log.get(key, []))
+        return [math.nan] * (len(total) - len(values)) + values
+
     out: dict[str, list[float]] = {"total": total}
     for i, part in enumerate(parts):
         out[f"loss_{part}"] = list(log.get(("loss_train", i), []))
-        for key, name in (("regularizer", f"regularizer_{part}"), ("regularizer_weight", None)):
-            values = list(log.get((key, i), []))
-            curve = [math.nan] * (n - len(values)) + values
-            out[name or "regularizer_weight"] = curve
+        out[f"regularizer_{part}"] = padded(("regularizer", i))
+    out["regularizer_weight"] = padded(("regularizer_weight", 0))  # the same for every part
     return out
 
 

@@ -30,7 +30,7 @@ from cebra_lens_core.data.sources import (
 )
 from cebra_lens_core.data.types import DataError
 from cebra_lens_core.models.errors import ModelFileError
-from cebra_lens_core.naming import did_you_mean
+from cebra_lens_core.naming import XCEBRA_TRAINING_KEYS, did_you_mean
 from cebra_lens_core.pipeline.architectures import unknown_architecture_message
 
 TRAINING_KEYS = (
@@ -48,12 +48,7 @@ TRAINING_KEYS = (
     "batch_size",
     "learning_rate",
     "control",
-    "behavior_dimensions",
-    "regularizer_weight",
-    "regularizer_start_weight",
-    "regularizer_warmup_start",
-    "regularizer_warmup_end",
-    "regularizer_projections",
+    *XCEBRA_TRAINING_KEYS,
 )
 
 
@@ -515,22 +510,11 @@ def check_references(config: Mapping, models: list[ModelEntry]) -> None:
                 )
 
 
-#: xCEBRA-only training keys and their values when unused (the schema's defaults)
-_XCEBRA_DEFAULTS = {
-    "behavior_dimensions": None,
-    "regularizer_weight": 0.0,
-    "regularizer_start_weight": 0.0,
-    "regularizer_warmup_start": 0,
-    "regularizer_warmup_end": 0,
-    "regularizer_projections": 1,
-}
-
-
 def _check_xcebra(model: ModelEntry, sessions: int) -> None:
     """Torch-free checks of an xCEBRA entry (and that no other model sets xCEBRA keys)."""
     t = model.training
     if t["conditional"] != "xcebra":
-        used = [k for k, v in _XCEBRA_DEFAULTS.items() if t.get(k, v) != v]
+        used = [k for k, v in XCEBRA_TRAINING_KEYS.items() if t.get(k, v) != v]
         if used:
             raise ConfigError(
                 f"model {model.name!r}: {used} apply only to xCEBRA models "

@@ -375,3 +375,20 @@ def test_goodness_of_fit_reports_the_final_loss_of_each_part(data, twins):
     assert set(by_label) == {"behavior", "time", "total"}
     assert by_label["behavior"] == regularised.log_["loss_behavior"][-1]
     assert by_label["total"] == regularised.log_["total"][-1]
+
+
+def test_neutral_values_of_the_xcebra_keys_agree_with_spec_and_schema():
+    from pathlib import Path
+
+    import yaml
+
+    from cebra_lens_core.naming import XCEBRA_TRAINING_KEYS
+
+    fields = TrainingSpec.__dataclass_fields__
+    schema = yaml.safe_load(
+        (Path(__file__).parents[2] / "workflow" / "schemas" / "config.schema.yaml").read_text()
+    )
+    training = schema["definitions"]["training"]["properties"]
+    for key, neutral in XCEBRA_TRAINING_KEYS.items():
+        assert fields[key].default == neutral, key
+        assert training[key]["default"] == neutral, key
